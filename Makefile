@@ -1,0 +1,28 @@
+# eqspike: the two commands of the README's quick start.
+#   make run   installs everything (apt + .venv) and runs the main job
+#   make test  installs everything and runs the test suite
+# Heavy benchmarks have their own targets (see README, benchmarks/).
+SHELL := /bin/bash
+VENV  := .venv
+BIN   := $(VENV)/bin
+# Use the project's shared MNIST copy when it lies beside the checkout.
+SHARED_DATA := $(abspath ../shared/data)
+export EQSPIKE_DATA_DIR ?= $(if $(wildcard $(SHARED_DATA)/mnist),$(SHARED_DATA),)
+RUN_ARGS ?=
+
+.PHONY: setup run test test-fast bench-cep clean
+
+setup:
+	@bash scripts/setup.sh
+
+run: setup
+	$(BIN)/eqspike train --epochs 1 $(RUN_ARGS)
+
+test: setup
+	$(BIN)/python -m pytest -q -ra $(PYTEST_ARGS)
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -ra -m "not slow" $(PYTEST_ARGS)
+
+clean:
+	rm -rf runs out reports .pytest_cache

@@ -1,0 +1,5 @@
+import sys
+
+from eqspike.cli import main
+
+sys.exit(main())

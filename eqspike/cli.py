@@ -1,0 +1,62 @@
+"""The ``eqspike`` console command.
+
+Each command group lives in its own module exposing
+``register(subparsers)``; that function adds its sub-parser(s) and sets
+``func`` (called with the parsed ``args``; returns an exit code or None).
+Heavy imports happen inside ``func`` so ``eqspike --help`` stays fast.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+#: Modules that register sub-commands, in the order shown by --help.
+COMMAND_MODULES = [
+]
+
+DESCRIPTION = """\
+eqspike: spike-driven Equilibrium Propagation from ngspice device and circuit
+models to a trained network, with an energy ledger.
+
+All physical quantities are SI: volts (V), amperes (A), siemens (S),
+seconds (s), joules (J), farads (F), hertz (Hz).  Every sub-command has its
+own --help listing each option with its unit and default.
+"""
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Shows defaults and keeps the description's line breaks."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="eqspike", description=DESCRIPTION,
+                                     formatter_class=HelpFormatter)
+    from eqspike import __version__
+    parser.add_argument("--version", action="version", version=f"eqspike {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    from eqspike.errors import EqspikeError
+    try:
+        rc = args.func(args)
+    except EqspikeError as e:
+        print(f"eqspike: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("eqspike: interrupted; results already written are kept", file=sys.stderr)
+        return 130
+    return int(rc or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
