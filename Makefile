@@ -26,3 +26,9 @@ test-fast: setup
 
 clean:
 	rm -rf runs out reports .pytest_cache
+
+# Rate-based C-EP benchmark on full MNIST (784-500-10): seconds/epoch, GFLOP/s,
+# accuracy; appends to benchmarks/results/cep.md. Speed only: CEP_BENCH_ARGS="--epochs 1".
+CEP_BENCH_ARGS ?= --epochs 8
+bench-cep: setup
+	$(BIN)/python benchmarks/bench_cep.py --no-progress $(CEP_BENCH_ARGS)

@@ -13,6 +13,8 @@ import sys
 
 #: Modules that register sub-commands, in the order shown by --help.
 COMMAND_MODULES = [
+    "eqspike.network.cli_train",
+    "eqspike.sweeps.cli",
 ]
 
 DESCRIPTION = """\

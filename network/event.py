@@ -1,0 +1,577 @@
+"""Compute paths of one spiking phase: dense (numpy/BLAS) and event-driven (numba).
+
+Both paths run the same discrete-time dynamics (``network/spiking.py``) and
+the same spike-driven update accumulation (``network/rules/eqspike_rule.py``
+documents the rule) on a batch, for ``T`` steps, and give the same spikes,
+membranes and updates up to float32 rounding (asserted in
+``tests/test_eqspike_event.py``):
+
+- ``dense``: per step, ``theta * S @ W`` with BLAS matrix products over all
+  presynaptic neurons, spikes or not; the per-step updates are stacked and
+  contracted with one matrix product per phase.
+- ``event``: a compiled kernel (numba, threads over images) that, per step,
+  gathers only the rows of ``W`` of the presynaptic neurons that spiked
+  (and the rows of ``W.T`` for feedback spikes), draws spikes only for
+  input pixels that are nonzero, and accumulates the weight update only at
+  spike events (a row ``dW[i, :] += w * d rho_post`` per presynaptic spike,
+  a column per postsynaptic spike).  Its cost per step is proportional to
+  the number of spikes, not to the number of synapses.
+
+Accumulating the updates over the steps of a phase and applying them once
+per mini-batch is mathematically the same as applying each step's update
+at once, because the weights are not changed within a phase (the C-EP
+"continual" weight change is applied after the phase; with learning rates
+~0.1 and 20-step phases the in-phase weight drift would be second order).
+
+:class:`PathChooser` picks the faster path automatically: after the
+compile warm-up it times one batch on each path and keeps the faster
+(``compute="auto"``).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from eqspike.network.spiking import (COUNTER_STEPS, encode_step, membrane_step)
+
+PAIRINGS: dict[str, int] = {"same_step": 0, "delayed": 1, "both": 2}
+COMPUTE_PATHS = ("auto", "event", "dense")
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_U1 = np.uint64(1)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+_S40 = np.uint64(40)
+_CSTEPS = np.uint64(COUNTER_STEPS)
+_INV24 = np.float32(1.0 / (1 << 24))
+
+
+@dataclass(frozen=True)
+class PhaseSpec:
+    """Fixed settings of the phases of one rule instance."""
+    sizes: tuple
+    eps: float
+    theta: float
+    enc: tuple            # encoder code per layer 0..L
+    act_code: int         # 0 hard sigmoid, 1 sigmoid, 2 table
+    act_tab: np.ndarray   # table values (code 2)
+    act_lo: float
+    act_step: float
+    act_fn: object        # the python activation (dense path)
+    pairing: int
+    readout_window: int
+
+    @property
+    def offsets(self) -> np.ndarray:
+        return np.concatenate([[0], np.cumsum(self.sizes)]).astype(np.int64)
+
+
+@dataclass
+class PhaseState:
+    """State of a batch between phases (flat over layers, layer 0 = input)."""
+    u: np.ndarray     # (B, N) membranes (input columns unused)
+    r: np.ndarray     # (B, N) activations; input columns = pixel rates
+    acc: np.ndarray   # (B, N) sigma-delta accumulators
+    S: np.ndarray     # (B, N) float32 0/1 spikes S(t) of the next step
+
+    def copy(self) -> "PhaseState":
+        return PhaseState(self.u.copy(), self.r.copy(), self.acc.copy(), self.S.copy())
+
+
+def activation_spec(act) -> tuple[int, np.ndarray, float, float]:
+    """(code, table, lo, step) of an activation for the compiled kernel.
+
+    Built-ins are computed exactly; any other callable is tabulated on 4097
+    points over [-2, 3] (linear interpolation, clamped outside).
+    """
+    from eqspike.network.activations import hard_sigmoid, sigmoid
+    if act is None or act is hard_sigmoid:
+        return 0, np.zeros(2, np.float32), 0.0, 1.0
+    if act is sigmoid:
+        return 1, np.zeros(2, np.float32), 0.0, 1.0
+    lo, hi, n = -2.0, 3.0, 4097
+    xs = np.linspace(lo, hi, n).astype(np.float32)
+    tab = np.asarray(act(xs.copy()), dtype=np.float32)
+    return 2, tab, lo, (hi - lo) / (n - 1)
+
+
+def init_state(spec: PhaseSpec, x: np.ndarray) -> PhaseState:
+    """Zero membranes, zero accumulators; first spikes S(0) are drawn by the phase."""
+    B = x.shape[0]
+    off = spec.offsets
+    N = int(off[-1])
+    u = np.zeros((B, N), np.float32)
+    r = np.zeros((B, N), np.float32)
+    r[:, off[0]:off[1]] = x
+    for k in range(1, len(spec.sizes)):
+        r[:, off[k]:off[k + 1]] = spec.act_fn(u[:, off[k]:off[k + 1]].copy())
+    S = np.full((B, N), np.nan, np.float32)  # NaN marks "not drawn yet"
+    return PhaseState(u, r, np.zeros((B, N), np.float32), S)
+
+
+def make_buffers(sizes, n_chunks: int):
+    """Zeroed update accumulators: per weight layer (n_chunks, n_k, n_k+1) and (n_chunks, n_k+1)."""
+    dW = tuple(np.zeros((n_chunks, a, b), np.float32) for a, b in zip(sizes[:-1], sizes[1:]))
+    db = tuple(np.zeros((n_chunks, b), np.float32) for b in sizes[1:])
+    return dW, db
+
+
+# ---------------------------------------------------------------------------- dense path
+def _draw_spikes(spec, st, t, seed, b_idx, layers_rate):
+    off = spec.offsets
+    N = int(off[-1])
+    out = np.zeros_like(st.r)
+    for k in range(len(spec.sizes)):
+        sl = slice(off[k], off[k + 1])
+        g = np.arange(off[k], off[k + 1], dtype=np.uint64)[None, :]
+        acc = st.acc[:, sl]
+        out[:, sl] = encode_step(layers_rate[:, sl], acc, spec.enc[k], spec.theta, seed, t,
+                                 b_idx, g, N)
+        st.acc[:, sl] = acc
+    return out
+
+
+def phase_dense(spec: PhaseSpec, W, b, st: PhaseState, y, T: int, t0: int, beta: float,
+                seed: int, learn: bool, wsched, sign: float, dW_buf, db_buf):
+    """One phase with numpy/BLAS; see module doc. Returns (counts (L+1,), out_counts (B, n_L))."""
+    off = spec.offsets
+    L = len(spec.sizes) - 1
+    B = st.u.shape[0]
+    th = np.float32(spec.theta)
+    b_idx = np.arange(B, dtype=np.uint64)[:, None]
+    if np.isnan(st.S[0, 0]):
+        st.S = _draw_spikes(spec, st, t0, seed, b_idx, st.r)
+    counts = np.zeros(L + 1, np.int64)
+    out_counts = np.zeros((B, spec.sizes[-1]), np.int64)
+    P_hist, dR_hist = [], []
+    for i in range(T):
+        t = t0 + i
+        S = st.S
+        for k in range(L + 1):
+            counts[k] += int(S[:, off[k]:off[k + 1]].sum())
+        if i >= T - spec.readout_window:
+            out_counts += S[:, off[L]:off[L + 1]].astype(np.int64)
+        r_old = st.r.copy()
+        drives = []
+        for k in range(1, L + 1):
+            d = th * (S[:, off[k - 1]:off[k]] @ W[k - 1]) + b[k - 1]
+            if k < L:
+                d += th * (S[:, off[k + 1]:off[k + 2]] @ W[k].T)
+            else:
+                d += np.float32(beta) * (y - r_old[:, off[L]:off[L + 1]])
+            drives.append(d)
+        for k in range(1, L + 1):
+            sl = slice(off[k], off[k + 1])
+            uk = st.u[:, sl]
+            membrane_step(uk, drives[k - 1], spec.eps)
+            st.u[:, sl] = uk
+            st.r[:, sl] = spec.act_fn(uk.copy())
+        S_new = _draw_spikes(spec, st, t + 1, seed, b_idx, st.r)
+        if learn:
+            if spec.pairing == 0:
+                P = S
+            elif spec.pairing == 1:
+                P = S_new
+            else:
+                P = 0.5 * (S + S_new)
+            P_hist.append(P * np.float32(wsched[i] * sign))
+            dR_hist.append(st.r - r_old)
+        st.S = S_new
+    if learn and T > 0:
+        P = np.concatenate(P_hist, axis=0)    # (T*B, N), weighted
+        dR = np.concatenate(dR_hist, axis=0)  # (T*B, N)
+        w_col = np.repeat(np.asarray(wsched[:T], np.float32) * np.float32(sign), B)[:, None]
+        for k in range(L):
+            pre, post = slice(off[k], off[k + 1]), slice(off[k + 1], off[k + 2])
+            upd = P[:, pre].T @ dR[:, post]
+            if k >= 1:  # input rates are clamped: d rho_0 = 0
+                upd += dR[:, pre].T @ P[:, post]
+            dW_buf[k][0] += th * upd
+            db_buf[k][0] += (dR[:, post] * w_col).sum(axis=0)
+    return counts, out_counts
+
+
+# ---------------------------------------------------------------------------- event path
+@njit(inline="always")
+def _uniform(seed, counter):
+    z = seed + _GOLDEN * (counter + _U1)
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    z = z ^ (z >> _S31)
+    return np.float32(z >> _S40) * _INV24
+
+
+@njit(inline="always")
+def _rho(v, code, tab, lo, step):
+    if code == 0:
+        if v < 0.0:
+            return np.float32(0.0)
+        if v > 1.0:
+            return np.float32(1.0)
+        return v
+    if code == 1:
+        return np.float32(1.0 / (1.0 + np.exp(-4.0 * (v - 0.5))))
+    pos = (v - lo) / step
+    if pos <= 0.0:
+        return tab[0]
+    n = tab.shape[0]
+    if pos >= n - 1:
+        return tab[n - 1]
+    i = int(pos)
+    f = pos - i
+    return np.float32(tab[i] * (1.0 - f) + tab[i + 1] * f)
+
+
+@njit(inline="always")
+def _spike(code, rate, acc, b, g, theta, seed, t, N):
+    """One encoder step; returns (spike, new acc)."""
+    if code == 0:
+        acc += rate
+        if acc >= theta:
+            return 1, acc - theta
+        return 0, acc
+    c = (np.uint64(b) * _CSTEPS + np.uint64(t)) * np.uint64(N) + np.uint64(g)
+    if _uniform(seed, c) * theta < rate:
+        return 1, acc
+    return 0, acc
+
+
+@njit(inline="always")
+def _rate_to_spike(code, rate, acc, th, seed, b, t, g, N):
+    """Branch-light encoder step; returns (spike 0/1, new acc)."""
+    if code == 0:
+        a = acc + rate
+        s = 1 if a >= th else 0
+        return s, a - th * s
+    cnt = (np.uint64(b) * _CSTEPS + np.uint64(t)) * np.uint64(N) + np.uint64(g)
+    s = 1 if _uniform(seed, cnt) * th < rate else 0
+    return s, acc
+
+
+@njit(cache=True)
+def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, epsf, betaf,
+                 th, act_code, act_tab, act_lo, act_step, seed, learn, pairing, wsched, sign,
+                 dWs, dbs, cnt, out_counts, win_from, first_draw):
+    """Images b0..b1-1 of :func:`_phase_event`, stepped in lockstep so that a row of
+    ``W[0]`` is loaded once per step for all images whose input pixel spiked
+    (``U``: pixels nonzero in at least one image of the chunk)."""
+    Bc = b1 - b0
+    N = u.shape[1]
+    L = off.shape[0] - 2
+    n0 = off[1] - off[0]
+    nU = U.shape[0]
+    S0o = np.zeros((nU, Bc), np.uint8)   # input spikes, pixel-major (index q of U)
+    S0n = np.zeros((nU, Bc), np.uint8)
+    X0 = np.empty((nU, Bc), np.float32)   # input rates and accumulators, pixel-major
+    A0 = np.empty((nU, Bc), np.float32)
+    for q in range(nU):
+        for bb in range(Bc):
+            X0[q, bb] = r[b0 + bb, off[0] + U[q]]
+            A0[q, bb] = acc[b0 + bb, off[0] + U[q]]
+    sp = np.empty(N, np.uint8)
+    idx_o = np.empty((Bc, N), np.int32)   # spike lists of layers 1..L per image
+    idx_n = np.empty((Bc, N), np.int32)
+    ns_o = np.zeros((Bc, L + 1), np.int64)
+    ns_n = np.zeros((Bc, L + 1), np.int64)
+    drv = np.zeros((Bc, N), np.float32)
+    rnew = np.zeros((Bc, N), np.float32)
+    dr = np.zeros((Bc, N), np.float32)
+    a0 = np.float32(1.0) if pairing == 0 else (np.float32(0.0) if pairing == 1 else np.float32(0.5))
+    a1 = np.float32(1.0) - a0
+    # spikes S(t0)
+    for q in range(nU):
+        p = U[q]
+        g = off[0] + p
+        for bb in range(Bc):
+            b = b0 + bb
+            if first_draw:
+                s, a = _rate_to_spike(enc[0], X0[q, bb], A0[q, bb], th, seed, b, t0, g, N)
+                A0[q, bb] = a
+            else:
+                s = 1 if S[b, g] > 0.5 else 0
+            S0o[q, bb] = s
+    for bb in range(Bc):
+        b = b0 + bb
+        for k in range(1, L + 1):
+            m = 0
+            for g in range(off[k], off[k + 1]):
+                if first_draw:
+                    s, a = _rate_to_spike(enc[k], r[b, g], acc[b, g], th, seed, b, t0, g, N)
+                    acc[b, g] = a
+                else:
+                    s = 1 if S[b, g] > 0.5 else 0
+                if s == 1:
+                    idx_o[bb, off[k] + m] = g - off[k]
+                    m += 1
+            ns_o[bb, k] = m
+    W0 = Ws[0]
+    for i in range(T):
+        t = t0 + i
+        # ---- synaptic drive: rows of W for the presynaptic neurons that spiked
+        for bb in range(Bc):
+            for g in range(off[1], N):
+                drv[bb, g] = 0.0
+        n1 = off[2] - off[1]
+        o1 = off[1]
+        for q in range(nU):
+            wr = W0[U[q]]
+            for bb in range(Bc):
+                if S0o[q, bb] != 0:
+                    cnt[0] += 1
+                    for j in range(n1):
+                        drv[bb, o1 + j] += wr[j]
+        for bb in range(Bc):
+            b = b0 + bb
+            for k in range(1, L + 1):
+                cnt[k] += ns_o[bb, k]
+            if i >= win_from:
+                for m in range(ns_o[bb, L]):
+                    out_counts[b, idx_o[bb, off[L] + m]] += 1
+            for k in range(1, L + 1):
+                # layer k's spikes drive layer k+1 (rows of W[k]) and layer k-1 >= 1 (rows of W[k-1].T)
+                if k < L:
+                    Wk = Ws[k]
+                    ok1 = off[k + 1]
+                    nk1 = off[k + 2] - ok1
+                    for m in range(ns_o[bb, k]):
+                        wr = Wk[idx_o[bb, off[k] + m]]
+                        for j in range(nk1):
+                            drv[bb, ok1 + j] += wr[j]
+                if k >= 2:
+                    WT = WTs[k - 1]
+                    okm = off[k - 1]
+                    nkm = off[k] - okm
+                    for m in range(ns_o[bb, k]):
+                        wr = WT[idx_o[bb, off[k] + m]]
+                        for j in range(nkm):
+                            drv[bb, okm + j] += wr[j]
+            # ---- membranes, rates
+            for k in range(1, L + 1):
+                bk = bs[k - 1]
+                o = off[k]
+                nk = off[k + 1] - o
+                if k == L:
+                    for j in range(nk):
+                        drv[bb, o + j] += betaf * (y[b, j] - r[b, o + j]) / th
+                if act_code == 0:
+                    for j in range(nk):
+                        un = u[b, o + j] + epsf * (th * drv[bb, o + j] + bk[j] - u[b, o + j])
+                        u[b, o + j] = un
+                        rn = min(max(un, np.float32(0.0)), np.float32(1.0))
+                        rnew[bb, o + j] = rn
+                        dr[bb, o + j] = rn - r[b, o + j]
+                else:
+                    for j in range(nk):
+                        un = u[b, o + j] + epsf * (th * drv[bb, o + j] + bk[j] - u[b, o + j])
+                        u[b, o + j] = un
+                        rn = _rho(un, act_code, act_tab, act_lo, act_step)
+                        rnew[bb, o + j] = rn
+                        dr[bb, o + j] = rn - r[b, o + j]
+            # ---- spikes S(t+1) of layers 1..L
+            for k in range(1, L + 1):
+                ek = enc[k]
+                if ek == 0:
+                    for g in range(off[k], off[k + 1]):
+                        a = acc[b, g] + rnew[bb, g]
+                        s1 = a >= th
+                        sp[g] = s1
+                        acc[b, g] = a - th * s1
+                else:
+                    base = (np.uint64(b) * _CSTEPS + np.uint64(t + 1)) * np.uint64(N)
+                    for g in range(off[k], off[k + 1]):
+                        sp[g] = _uniform(seed, base + np.uint64(g)) * th < rnew[bb, g]
+                m = 0
+                for g in range(off[k], off[k + 1]):
+                    if sp[g] != 0:
+                        idx_n[bb, off[k] + m] = g - off[k]
+                        m += 1
+                ns_n[bb, k] = m
+        # ---- input spikes S(t+1)
+        e0 = enc[0]
+        if e0 == 0:
+            for q in range(nU):
+                for bb in range(Bc):
+                    a = A0[q, bb] + X0[q, bb]
+                    s1 = a >= th
+                    S0n[q, bb] = s1
+                    A0[q, bb] = a - th * s1
+        else:
+            for bb in range(Bc):
+                base = (np.uint64(b0 + bb) * _CSTEPS + np.uint64(t + 1)) * np.uint64(N) + np.uint64(off[0])
+                for q in range(nU):
+                    S0n[q, bb] = _uniform(seed, base + np.uint64(U[q])) * th < X0[q, bb]
+        # ---- spike-driven update, only at spike events
+        if learn:
+            wt = np.float32(sign * wsched[i])
+            w = wt * th
+            # input spikes x change of layer 1 (the input is clamped: no reverse term)
+            dW0 = dWs[0][c]
+            for q in range(nU):
+                dwr = dW0[U[q]]
+                for bb in range(Bc):
+                    pc = a0 * S0o[q, bb] + a1 * S0n[q, bb]
+                    if pc != 0.0:
+                        f = w * pc
+                        for j in range(n1):
+                            dwr[j] += f * dr[bb, o1 + j]
+            for k in range(1, L):
+                dW = dWs[k][c]
+                op = off[k + 1]
+                oq = off[k]
+                npost = off[k + 2] - op
+                npre = op - oq
+                for bb in range(Bc):
+                    drpost = dr[bb, op:op + npost]
+                    drpre = dr[bb, oq:oq + npre]
+                    for pass_ in range(2):
+                        f = w * (a0 if pass_ == 0 else a1)
+                        if f == 0.0:
+                            continue
+                        idx = idx_o if pass_ == 0 else idx_n
+                        ns = ns_o if pass_ == 0 else ns_n
+                        for m in range(ns[bb, k]):   # presynaptic spikes: rows
+                            dwr = dW[idx[bb, oq + m]]
+                            for j in range(npost):
+                                dwr[j] += f * drpost[j]
+                        for m in range(ns[bb, k + 1]):   # postsynaptic spikes: columns
+                            col = idx[bb, op + m]
+                            for j in range(npre):
+                                dW[j, col] += f * drpre[j]
+            for k in range(L):
+                db = dbs[k][c]
+                op = off[k + 1]
+                for bb in range(Bc):
+                    for j in range(off[k + 2] - op):
+                        db[j] += wt * dr[bb, op + j]
+        # ---- commit
+        for bb in range(Bc):
+            b = b0 + bb
+            for g in range(off[1], N):
+                r[b, g] = rnew[bb, g]
+        S0o, S0n = S0n, S0o
+        idx_o, idx_n = idx_n, idx_o
+        ns_o, ns_n = ns_n, ns_o
+    # write S(t0+T) back to the state
+    for bb in range(Bc):
+        b = b0 + bb
+        for g in range(N):
+            S[b, g] = 0.0
+        for q in range(nU):
+            S[b, off[0] + U[q]] = S0o[q, bb]
+            acc[b, off[0] + U[q]] = A0[q, bb]
+        for k in range(1, L + 1):
+            for m in range(ns_o[bb, k]):
+                S[b, off[k] + idx_o[bb, off[k] + m]] = 1.0
+
+
+@njit(parallel=True, cache=True)
+def _phase_event(Ws, WTs, bs, off, enc, U_ptr, U_idx, y, u, r, acc, S, T, t0, eps, beta,
+                 theta, act_code, act_tab, act_lo, act_step, seed, learn, pairing, wsched,
+                 sign, dWs, dbs, counts, out_counts, win_from, n_chunks, first_draw):
+    B = u.shape[0]
+    L = off.shape[0] - 2
+    th = np.float32(theta)
+    epsf = np.float32(eps)
+    betaf = np.float32(beta)
+    for c in prange(n_chunks):
+        b0 = (c * B) // n_chunks
+        b1 = ((c + 1) * B) // n_chunks
+        cnt = np.zeros(L + 1, np.int64)
+        _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U_idx[U_ptr[c]:U_ptr[c + 1]], y, u, r,
+                     acc, S, T, t0, epsf, betaf, th, act_code, act_tab, act_lo, act_step, seed,
+                     learn, pairing, wsched, sign, dWs, dbs, cnt, out_counts, win_from,
+                     first_draw)
+        for k in range(L + 1):
+            counts[c, k] = cnt[k]
+
+
+def nonzero_lists(x: np.ndarray, n_chunks: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per thread chunk of images, the pixels of ``x`` (B, n_0) nonzero in at least
+    one image of the chunk, as CSR (ptr, idx); zero pixels never spike."""
+    B = x.shape[0]
+    ptr = [0]
+    parts = []
+    for c in range(n_chunks):
+        b0, b1 = (c * B) // n_chunks, ((c + 1) * B) // n_chunks
+        idx = np.nonzero((x[b0:b1] > 0).any(axis=0))[0].astype(np.int64)
+        parts.append(idx)
+        ptr.append(ptr[-1] + len(idx))
+    idx = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    return np.asarray(ptr, np.int64), idx
+
+
+def phase_event(spec: PhaseSpec, W, b, st: PhaseState, y, T: int, t0: int, beta: float,
+                seed: int, learn: bool, wsched, sign: float, dW_buf, db_buf, nz=None):
+    """Same contract as :func:`phase_dense`, computed event by event (numba)."""
+    off = spec.offsets
+    L = len(spec.sizes) - 1
+    B = st.u.shape[0]
+    n_chunks = n_event_chunks(B)
+    if learn and dW_buf[0].shape[0] != n_chunks:
+        raise ValueError(f"update buffers have {dW_buf[0].shape[0]} chunks, need {n_chunks}")
+    if nz is None or len(nz[0]) != n_chunks + 1:
+        nz = nonzero_lists(st.r[:, off[0]:off[1]], n_chunks)
+    first = bool(np.isnan(st.S[0, 0]))
+    if first:
+        st.S[...] = 0.0
+    Ws = tuple(np.ascontiguousarray(w, dtype=np.float32) for w in W)
+    # feedback rows W[k].T (k >= 1); the input layer gets no feedback
+    WTs = (np.zeros((1, 1), np.float32),) + tuple(np.ascontiguousarray(w.T, dtype=np.float32)
+                                                  for w in W[1:])
+    bs = tuple(np.asarray(v, dtype=np.float32) for v in b)
+    counts = np.zeros((n_chunks, L + 1), np.int64)
+    out_counts = np.zeros((B, spec.sizes[-1]), np.int64)
+    ws = np.zeros(max(T, 1), np.float32)
+    ws[:T] = np.asarray(wsched[:T], np.float32) if learn else 0.0
+    _phase_event(Ws, WTs, bs, off, np.asarray(spec.enc, np.int64), nz[0], nz[1],
+                 np.asarray(y, np.float32), st.u, st.r, st.acc, st.S, int(T), int(t0),
+                 float(spec.eps), float(beta), float(spec.theta), int(spec.act_code),
+                 spec.act_tab, float(spec.act_lo), float(spec.act_step),
+                 np.uint64(seed), bool(learn), int(spec.pairing), ws, float(sign),
+                 dW_buf, db_buf, counts, out_counts, int(T - spec.readout_window),
+                 int(n_chunks), first)
+    return counts.sum(axis=0), out_counts
+
+
+def n_event_chunks(B: int) -> int:
+    """Thread chunks of the event kernel (one update buffer each)."""
+    return max(1, min(B, numba.get_num_threads()))
+
+
+class PathChooser:
+    """Chooses ``event`` or ``dense`` by timing (``compute="auto"``).
+
+    The first call uses ``event`` (and pays its compile time); the next two
+    time one batch on each path; the faster is kept from then on.
+    """
+
+    def __init__(self, mode: str = "auto"):
+        self.mode = mode
+        self.calls = 0
+        self.times: dict[str, float] = {}
+        self.chosen: str | None = None if mode == "auto" else mode
+
+    def next_path(self) -> str:
+        if self.chosen:
+            return self.chosen
+        return "event" if self.calls in (0, 1) else "dense"
+
+    def record(self, path: str, seconds: float) -> None:
+        self.calls += 1
+        if self.chosen:
+            return
+        if self.calls >= 2:
+            self.times[path] = seconds
+        if "event" in self.times and "dense" in self.times:
+            self.chosen = min(self.times, key=self.times.get)
+
+    @staticmethod
+    def clock() -> float:
+        return time.perf_counter()

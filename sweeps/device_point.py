@@ -1,0 +1,279 @@
+"""The ``eqspike_device`` point function: device profile -> brief EqSpike training -> row.
+
+One sweep point:
+
+1. builds the synapse :class:`~eqspike.devices.profile.DeviceProfile`:
+   ``device_source = "neurosim"`` synthesises it from NeuroSim labels
+   (``nl_ltp``, ``nl_ltd``, ``n_levels``, ``g_min_S``, ``g_max_S``,
+   ``c2c_sigma``, ``d2d_sigma``, ``write_energy_J``) with
+   :meth:`DeviceProfile.from_neurosim`; ``"ideal"`` is a constant-step,
+   noise-free device with ``n_levels`` levels; ``"spice"`` characterises
+   the compact model ``device_model`` in ngspice (cached, inside the worker
+   process) and then overrides its ``c2c_sigma`` / ``d2d_sigma`` with the
+   point's values when those are >= 0;
+2. builds the neuron profile (``neuron = "ideal"``: the hard sigmoid as a
+   circuit with ``energy_per_spike_J`` per spike);
+3. trains ``rule`` (default EqSpike) on the first ``n_train`` MNIST images
+   for ``epochs`` with :class:`~eqspike.network.synapses.DeviceSynapses`
+   (seeded by the sweep seed: weight init, shuffling, d2d draw, c2c noise,
+   stochastic rounding);
+4. evaluates on the first ``n_test`` test images and returns accuracy and the
+   energy figures.
+
+Defaults of the device are the TaOx/HfOx RRAM of NeuroSim's device table
+(128 levels, NL 0.04 / -0.63, 1-10 uS, c2c 3.7 %, 1.6 V / 50 ns pulses;
+Chen et al., "NeuroSim: a circuit-level macro model for benchmarking
+neuro-inspired architectures in online learning", IEEE TCAD 2018, and
+``shared/docs/device-anchors.md``); c2c defaults to 0 here so that each
+study varies one source of non-ideality at a time.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from eqspike.errors import ParameterError
+from eqspike.params import param, validate
+from eqspike.sweeps.points import Budget, register_point
+
+DEVICE_SOURCES = ("neurosim", "ideal", "spice")
+
+
+@dataclass(frozen=True)
+class DevicePointParams:
+    """Parameters of the ``eqspike_device`` point (device, synapse policy, network)."""
+    # ---- device
+    device_source: str = param("neurosim", unit="", choices=DEVICE_SOURCES,
+                               doc="neurosim (labels below), ideal (constant step), spice "
+                                   "(characterise device_model in ngspice)")
+    device_model: str = param("", unit="",
+                              doc="compact model for device_source=spice ('' = the default device)")
+    nl_ltp: float = param(0.04, unit="", low=-9, high=9,
+                          doc="NeuroSim nonlinearity label, potentiation")
+    nl_ltd: float = param(-0.63, unit="", low=-9, high=9,
+                          doc="NeuroSim nonlinearity label, depression (saturating: negative)")
+    n_levels: int = param(128, unit="levels", low=2, high=65536, integer=True,
+                          doc="conductance levels (pulses per full range + 1)")
+    g_min_S: float = param(1e-6, unit="S", low=0, high=1, low_open=True, high_open=True,
+                           doc="lowest conductance")
+    g_max_S: float = param(1e-5, unit="S", low=0, high=1, low_open=True, high_open=True,
+                           doc="highest conductance")
+    c2c_sigma: float = param(0.0, unit="", low=-1, high=1,
+                             doc="cycle-to-cycle step noise std / (g_max - g_min), per pulse "
+                                 "(spice: < 0 keeps the characterised value)")
+    d2d_sigma: float = param(0.0, unit="", low=-1, high=1,
+                             doc="device-to-device relative spread of the step scale "
+                                 "(spice: < 0 keeps the characterised value)")
+    write_energy_J: float = param(1.3e-12, unit="J", low=0,
+                                  doc="energy per programming pulse (neurosim/ideal; "
+                                      "TaOx: 1.6 V, 50 ns at ~10 uS)")
+    # ---- synapse programming
+    policy: str = param("stochastic", unit="", choices=("sign", "round", "stochastic"),
+                        doc="pulse count from dW (see network/synapses.py)")
+    scheme: str = param("potentiate", unit="", choices=("potentiate", "balanced"),
+                        doc="which device of the pair is pulsed")
+    w_max: float = param(1.0, unit="", low=0, low_open=True,
+                         doc="weight of one device over its full range")
+    max_pulses: int = param(8, unit="pulses", low=1, high=10000, integer=True,
+                            doc="most pulses per synapse per update")
+    refresh_every: int = param(50, unit="updates", low=0, integer=True,
+                               doc="updates between refreshes of saturating pairs (0 = never)")
+    read_pulse_width_s: float = param(10e-9, unit="s", low=0, low_open=True,
+                                      doc="crossbar read pulse per synaptic event")
+    # ---- neuron
+    neuron: str = param("ideal", unit="", choices=("ideal",),
+                        doc="neuron profile: ideal = hard sigmoid circuit")
+    energy_per_spike_J: float = param(1e-13, unit="J", low=0,
+                                      doc="neuron energy per spike (neuron = ideal)")
+    # ---- network / training
+    rule: str = param("eqspike", unit="", choices=("eqspike", "cep"), doc="learning rule")
+    hidden: tuple = param((100,), unit="neurons", low=1, integer=True,
+                          doc="hidden layer widths (784-hidden-10)")
+    batch_size: int = param(20, unit="images", low=1, integer=True, doc="mini-batch size")
+    T1: int = param(60, unit="steps", low=1, integer=True, doc="free-phase length")
+    T2: int = param(20, unit="steps", low=1, integer=True, doc="nudged-phase length")
+    beta: float = param(0.5, unit="", low=0, low_open=True, doc="nudging strength")
+    lrs: tuple = param((0.1, 0.05), unit="", low=0, doc="learning rate per weight layer")
+
+    def __post_init__(self) -> None:
+        for name in ("hidden", "lrs"):
+            v = getattr(self, name)
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                v = (v,)
+            if not isinstance(v, (list, tuple)) or not v:
+                raise ParameterError(f"parameter '{name}' = {v!r} must be a non-empty list")
+            object.__setattr__(self, name, tuple(v))
+        validate(self)
+        if not self.g_min_S < self.g_max_S:
+            raise ParameterError(f"parameter 'g_min_S' = {self.g_min_S!r} must be below "
+                                 f"g_max_S = {self.g_max_S!r}")
+        if self.device_source != "spice":
+            for name in ("c2c_sigma", "d2d_sigma"):
+                if getattr(self, name) < 0:
+                    raise ParameterError(f"parameter '{name}' = {getattr(self, name)!r} must be "
+                                         f">= 0 unless device_source = 'spice'")
+
+
+def profile_hash(profile: Any) -> str:
+    """SHA-256 (16 hex) of a profile's content, without its creation time."""
+    d = profile.to_dict()
+    prov = dict(d.get("provenance") or {})
+    prov.pop("created", None)
+    d["provenance"] = prov
+    return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def build_device_profile(p: DevicePointParams):
+    """The point's :class:`DeviceProfile` (see the module doc)."""
+    from eqspike.devices.profile import DeviceProfile
+    if p.device_source == "neurosim":
+        return DeviceProfile.from_neurosim(p.nl_ltp, p.nl_ltd, p.n_levels, p.g_min_S, p.g_max_S,
+                                           c2c_sigma=p.c2c_sigma, d2d_sigma=p.d2d_sigma,
+                                           write_energy_J=p.write_energy_J)
+    if p.device_source == "ideal":
+        return DeviceProfile.ideal(p.n_levels, p.g_min_S, p.g_max_S,
+                                   write_energy_J=p.write_energy_J)
+    return _characterized_profile(p)
+
+
+def _characterized_profile(p: DevicePointParams):
+    import dataclasses
+    try:
+        from eqspike.devices import characterize
+    except ImportError:
+        raise ParameterError("device_source = 'spice' needs eqspike.devices.characterize, "
+                             "which is not available in this installation") from None
+    prof = characterize.characterize_profile(p.device_model or None)
+    over = {k: getattr(p, k) for k in ("c2c_sigma", "d2d_sigma") if getattr(p, k) >= 0}
+    return dataclasses.replace(prof, **over) if over else prof
+
+
+def build_neuron_profile(p: DevicePointParams):
+    from eqspike.circuits.profile import NeuronProfile
+    return NeuronProfile.ideal_hard_sigmoid(energy_per_spike_J=max(p.energy_per_spike_J, 1e-30))
+
+
+@functools.lru_cache(maxsize=2)
+def _dataset(data_dir: str | None):
+    """MNIST, loaded once per worker process."""
+    from eqspike.datasets import load_dataset
+    return load_dataset(data_dir)
+
+
+def train_config(p: DevicePointParams, seed: int, budget: Budget):
+    from eqspike.network.config import TrainConfig
+    sizes = (784, *p.hidden, 10)
+    lrs = p.lrs if len(p.lrs) != 1 else p.lrs * (len(sizes) - 1)
+    return TrainConfig(sizes=sizes, rule=p.rule, epochs=budget.epochs, batch_size=p.batch_size,
+                       T1=p.T1, T2=p.T2, beta=p.beta, lrs=lrs, seed=int(seed),
+                       n_train=budget.n_train, n_test=budget.n_test)
+
+
+@register_point("eqspike_device", DevicePointParams)
+def device_point(p: DevicePointParams, *, seed: int, budget: Budget,
+                 context: Mapping[str, Any]) -> dict[str, Any]:
+    """Build the device profile, train EqSpike briefly with device-aware synapses, evaluate."""
+    from eqspike.network.synapses import DeviceSynapseConfig, DeviceSynapses
+    from eqspike.network.trainer import train
+
+    device = build_device_profile(p)
+    neuron = build_neuron_profile(p)
+    crossbar = build_crossbar_profile(p, device)
+    cfg = train_config(p, seed, budget)
+    syn_cfg = DeviceSynapseConfig(policy=p.policy, scheme=p.scheme, w_max=p.w_max,
+                                  max_pulses=p.max_pulses,
+                                  refresh="periodic" if p.refresh_every > 0 else "none",
+                                  refresh_every=max(1, p.refresh_every), seed=int(seed))
+    holder: dict[str, Any] = {}
+
+    def make_synapses(net):
+        holder["syn"] = DeviceSynapses(device, syn_cfg)
+        return holder["syn"]
+
+    ledger = _ledger(cfg, neuron, crossbar, device)
+
+    def on_epoch(row, net):
+        record_training_epoch(ledger, cfg, row, net, holder["syn"])
+
+    data = _dataset(context.get("data_dir"))
+    res = train(cfg, data, synapses=make_synapses, progress=False, on_epoch=on_epoch)
+    out: dict[str, Any] = {"test_acc": float(res.test_acc), "train_acc": float(res.train_acc)}
+    out.update(energy_figures(ledger, cfg, res.metrics.iloc[-1].to_dict()))
+    out["device_profile_hash"] = profile_hash(device)
+    out["neuron_profile_hash"] = profile_hash(neuron)
+    return out
+
+
+def build_crossbar_profile(p: DevicePointParams, device):
+    """Crossbar read path: the device's read voltage, ``read_pulse_width_s`` pulses."""
+    from eqspike.circuits.profile import CrossbarProfile
+    return CrossbarProfile.ideal(read_voltage_V=device.read_voltage_V,
+                                 read_pulse_width_s=p.read_pulse_width_s,
+                                 g_ref_S=device.g_max_S - device.g_min_S)
+
+
+def _ledger(cfg, neuron, crossbar, device):
+    from eqspike.network.energy import EnergyLedger
+    theta = float(getattr(cfg.rule_options(), "theta", 1.0))
+    return EnergyLedger(sizes=cfg.sizes, neuron=neuron, crossbar=crossbar, device=device,
+                        theta=theta)
+
+
+def _layer_stats(row: Mapping[str, Any], prefix: str, n_layers: int):
+    keys = [f"{prefix}_{k}" for k in range(n_layers)]
+    if not all(k in row for k in keys):
+        return None
+    return [float(row[k]) for k in keys]
+
+
+def record_training_epoch(ledger, cfg, row: Mapping[str, Any], net, syn) -> None:
+    """Feed one epoch's summed statistics (trainer metrics row) and pulses to the ledger.
+
+    The trainer sums the rule's per-batch statistics over the epoch; steps per
+    example are recovered as the sum divided by the number of batches (exact
+    when ``batch_size`` divides ``n_train``).
+    """
+    import math
+    L = len(cfg.sizes)
+    n = int(row["n_train"])
+    n_batches = math.ceil(n / cfg.batch_size)
+    free = _layer_stats(row, "spikes_free", L)
+    nudged = _layer_stats(row, "spikes_nudged", L)
+    if free is not None and nudged is not None:
+        ledger.record({"spikes_free": free, "spikes_nudged": nudged,
+                       "steps_free": float(row.get("steps_free", 0)) / n_batches,
+                       "steps_nudged": float(row.get("steps_nudged", 0)) / n_batches},
+                      n, training=True)
+    ledger.record_pulses(syn.take_counts())
+    ledger.sample_conductances(net)
+
+
+def energy_figures(ledger, cfg, last_row: Mapping[str, Any]) -> dict[str, float]:
+    """Energy columns of the row (J) from the ledger; the last evaluation is the inference."""
+    import math
+    L = len(cfg.sizes)
+    n_test = int(last_row["n_test"])
+    test = _layer_stats(last_row, "test_spikes_free", L)
+    if test is not None:
+        n_eval_batches = math.ceil(n_test / cfg.eval_batch_size)
+        ledger.record({"spikes_free": test,
+                       "steps_free": float(last_row.get("test_steps_free", 0)) / n_eval_batches},
+                      n_test, training=False)
+    if not ledger.g_samples:
+        return {}
+    s = ledger.summary()
+    out = {"energy_per_inference_J": s["energy_per_inference_J"] if test is not None else math.nan,
+           "energy_per_train_example_J": s["energy_per_training_example_J"],
+           "train_free_J": s["train_free_J"], "train_nudged_J": s["train_nudged_J"],
+           "train_write_J": s["train_write_J"],
+           "inference_time_s": s["inference_time_s"] if test is not None else math.nan,
+           "spikes_per_inference": s["spikes_per_inference"] if test is not None else math.nan,
+           "events_per_inference": s["events_per_inference"] if test is not None else math.nan,
+           "pulses_per_train_example": s.get("pulses_per_training_example", math.nan)}
+    for k, v in s.items():          # breakdown, e.g. "inference:synaptic events_J"
+        if ":" in k and k.endswith("_J"):
+            out[k.replace(":", "_").replace(" ", "_")] = v
+    return out

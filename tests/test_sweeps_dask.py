@@ -1,0 +1,160 @@
+"""Sweeps on a real Dask LocalCluster (2 worker processes) and the kill/resume bar."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eqspike.sweeps.runner import local_cluster, run_sweep
+from eqspike.sweeps.spec import load_spec, loads_spec
+from eqspike.sweeps.store import ResultStore, read_results
+
+distributed = pytest.importorskip("distributed")
+
+SPEC = """
+[sweep]
+name = "dask_toy"
+point = "toy"
+repeats = 2
+[sweep.vary]
+x = [0.0, 0.3, 0.6, 0.9]
+[base]
+sleep_s = 0.2
+fail_x_above = 0.8
+"""
+
+
+@pytest.fixture(scope="module")
+def client():
+    with local_cluster(2) as cluster, distributed.Client(cluster) as cl:
+        cl.wait_for_workers(2, timeout=60)
+        yield cl
+
+
+def test_workers_are_two_single_thread_processes(client):
+    info = client.scheduler_info()["workers"]
+    assert len(info) == 2
+    assert all(w["nthreads"] == 1 for w in info.values())
+    env = client.run(lambda: {k: os.environ.get(k) for k in
+                              ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
+    pids = client.run(os.getpid)
+    assert len(set(pids.values())) == 2 and os.getpid() not in pids.values()
+    for e in env.values():
+        assert e == {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def test_dask_sweep_one_row_per_point_and_failures_recorded(client, tmp_path):
+    spec = loads_spec(SPEC)
+    rep = run_sweep(spec, tmp_path, client=client, progress=False)
+    assert (rep.n_tasks, rep.n_ok, rep.n_failed) == (8, 6, 2)
+    df = read_results(tmp_path)
+    assert len(df) == 8 and df["point_id"].is_unique
+    assert set(df["point_id"]) == {t.point_id for t in spec.tasks()}
+    assert set(df.loc[df.status == "failed", "x"]) == {0.9}
+    assert df.loc[df.status == "failed", "error"].str.startswith("RuntimeError: toy point asked to fail").all()
+    assert (df.loc[df.status == "ok", "test_acc"].notna()).all()
+    # the points ran in the worker processes, not in this one
+    pids = {int(w.rsplit(":", 1)[1]) for w in df["worker"]}
+    assert os.getpid() not in pids and pids <= set(client.run(os.getpid).values())
+    # same seeds give the same results as an inline run (the seed reaches the point)
+    inline = tmp_path / "inline"
+    run_sweep(spec, inline, workers=0, progress=False)
+    a = df.set_index("point_id")["test_acc"]
+    b = read_results(inline).set_index("point_id")["test_acc"]
+    assert a.sort_index().equals(b.sort_index())
+    # resume: nothing left to do
+    rep = run_sweep(spec, tmp_path, client=client, progress=False)
+    assert (rep.n_skipped, rep.n_ok, rep.n_failed) == (8, 0, 0)
+
+
+def test_killed_sweep_resumes_to_exactly_the_full_set(tmp_path):
+    spec_path = tmp_path / "kill.toml"
+    spec_path.write_text("""
+[sweep]
+name = "kill_toy"
+point = "toy"
+[sweep.vary]
+x = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75]
+[base]
+sleep_s = 0.5
+""")
+    out = tmp_path / "out"
+    expected = {t.point_id for t in load_spec(spec_path).tasks()}
+    assert len(expected) == 16
+    cmd = [sys.executable, "-m", "eqspike", "sweep", "run", str(spec_path), "--workers", "2",
+           "--out", str(out), "--no-progress"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    rows = out / "rows"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and proc.poll() is None:
+            if rows.is_dir() and len(list(rows.glob("*.parquet"))) >= 3:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "sweep ended before it could be killed"
+        os.killpg(proc.pid, signal.SIGKILL)   # the CLI and its worker processes
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    first = {p.stem: p.stat().st_mtime_ns for p in rows.glob("*.parquet")}
+    assert 3 <= len(first) < 16, len(first)
+    assert set(first) <= expected
+    # what survived the kill is complete: every file reads as one full row
+    df = read_results(out)
+    assert len(df) == len(first) and (df["status"] == "ok").all()
+
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert f"{len(first)} already done, {16 - len(first)} ok, 0 failed" in r.stdout
+    df = read_results(out)
+    assert len(df) == 16 and df["point_id"].is_unique
+    assert set(df["point_id"]) == expected
+    assert not list(rows.glob(".*"))
+    # the rows written before the kill were kept, not recomputed
+    assert {k: (rows / f"{k}.parquet").stat().st_mtime_ns for k in first} == first
+
+
+DEVICE_SPEC = """
+[sweep]
+name = "tiny_device"
+point = "eqspike_device"
+repeats = 2
+[sweep.budget]
+n_train = 100
+n_test = 100
+[sweep.vary]
+d2d_sigma = [0.0, 0.3]
+[base]
+hidden = [16]
+T1 = 20
+T2 = 8
+"""
+
+
+def test_real_point_tiny_network_on_two_workers(client, tmp_path, mnist_dir):
+    spec = loads_spec(DEVICE_SPEC)
+    rep = run_sweep(spec, tmp_path, client=client, progress=False,
+                    context={"data_dir": str(mnist_dir)})
+    df = read_results(tmp_path)
+    assert rep.n_failed == 0, df["error"].dropna().tolist()
+    assert len(df) == 4 and df["point_id"].is_unique
+    assert set(df["point_id"]) == {t.point_id for t in spec.tasks()}
+    assert df["test_acc"].between(0, 1).all() and df["train_acc"].between(0, 1).all()
+    for c in ("energy_per_inference_J", "energy_per_train_example_J", "train_write_J"):
+        assert (df[c] > 0).all() and np.isfinite(df[c]).all(), c
+    # the inference energy is the sum of its parts
+    parts = df[[c for c in df.columns if c.startswith("inference_") and c.endswith("_J")]].sum(axis=1)
+    assert np.allclose(parts, df["energy_per_inference_J"], rtol=1e-9)
+    # write energy = pulses x energy per pulse (same energy up and down here)
+    assert np.allclose(df["train_write_J"], df["pulses_per_train_example"] * df["write_energy_J"],
+                       rtol=1e-9)
+    # the profile hash follows the device parameters, not the seed
+    h = df.groupby("d2d_sigma")["device_profile_hash"].agg(["nunique", "first"])
+    assert (h["nunique"] == 1).all() and h["first"].nunique() == 2
+    assert df["neuron_profile_hash"].nunique() == 1
