@@ -16,7 +16,7 @@ setup:
 	@bash scripts/setup.sh
 
 run: setup
-	$(BIN)/eqspike train --epochs 1 $(RUN_ARGS)
+	$(BIN)/eqspike run $(RUN_ARGS)
 
 test: setup
 	$(BIN)/python -m pytest -q -ra $(PYTEST_ARGS)

@@ -64,7 +64,7 @@ class SolverOptions:
     vntol_V: float = param(1e-6, unit="V", low=0, low_open=True, high=1e-3, doc="voltage tolerance")
     gmin_S: float = param(1e-15, unit="S", low=0, low_open=True, high=1e-9, doc="solver minimum conductance")
     tol_scale: float = param(1.0, unit="1", low=0, low_open=True, high=10, doc="multiplies reltol/abstol/vntol")
-    steps_per_period: float = param(60.0, unit="1", low=10, high=1e5,
+    steps_per_period: float = param(40.0, unit="1", low=10, high=1e5,
                                     doc="max time step = expected period / this")
 
     def __post_init__(self) -> None:
@@ -152,11 +152,11 @@ class AxonHillock(_NeuronBase):
     c_mem_F: float = param(100e-15, unit="F", low=0, low_open=True, high=1e-9, doc="membrane capacitance")
     c_fb_F: float = param(10e-15, unit="F", low=0, low_open=True, high=1e-9,
                           doc="feedback capacitance (charge per spike = c_fb_F * vdd_V)")
-    i_starve1_A: float = param(5e-9, unit="A", low=1e-12, high=1e-4,
+    i_starve1_A: float = param(20e-9, unit="A", low=1e-12, high=1e-4,
                                doc="head current of the first (membrane) inverter: caps its short-circuit current")
-    i_starve2_A: float = param(200e-9, unit="A", low=1e-12, high=1e-4,
-                               doc="head current of the second inverter (charges c_fb_F at spike onset)")
-    i_reset_A: float = param(1e-6, unit="A", low=1e-12, high=1e-3,
+    i_starve2_A: float = param(100e-9, unit="A", low=1e-12, high=1e-4,
+                               doc="foot current of the second inverter: caps its short-circuit current")
+    i_reset_A: float = param(300e-9, unit="A", low=1e-12, high=1e-3,
                              doc="reset (pulse-width) current; rate saturates near i_reset_A / 2")
     w_inv_m: float = param(0.24e-6, unit="m", low=0.18e-6, high=100e-6, doc="inverter transistor width")
     l_inv_m: float = param(0.18e-6, unit="m", low=0.18e-6, high=10e-6, doc="inverter transistor length")
@@ -165,9 +165,10 @@ class AxonHillock(_NeuronBase):
                             doc="bias/mirror transistor length (long: low leakage, good matching)")
     l_reset_m: float = param(0.5e-6, unit="m", low=0.18e-6, high=10e-6,
                              doc="length of the reset switch (gate = output): longer leaks less")
-    i_min_A: float = param(10e-12, unit="A", low=0, low_open=True, doc="lowest characterised input current")
-    i_max_A: float = param(2e-6, unit="A", low=0, low_open=True, doc="highest characterised input current")
-    technology: str = param("ptm180", unit="", doc="model card (see eqspike circuit list)")
+    i_min_A: float = param(3e-12, unit="A", low=0, low_open=True, doc="lowest characterised input current")
+    i_max_A: float = param(250e-9, unit="A", low=0, low_open=True,
+                           doc="highest characterised input current (above ~i_reset_A the neuron latches)")
+    technology: str = param("ptm180", unit="", choices=("ptm180",), doc="model card (see eqspike circuit list)")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -180,12 +181,18 @@ class AxonHillock(_NeuronBase):
         return self.c_fb_F * self.vdd_V
 
     def expected_rate_Hz(self, i_in_A: float) -> float:
-        """Analytic estimate ``I (Ir - I) / (Q Ir)`` (for sizing the simulation)."""
-        i, ir = float(i_in_A), self.i_reset_A
-        q = self.charge_per_spike_C
-        slew = q / self.i_starve2_A  # onset limited by the second stage's head current
-        f = i * max(ir - i, 0.05 * ir) / (q * ir)
-        return 1.0 / (1.0 / max(f, 1e-3) + slew)
+        """Rough estimate used only to size the simulation: ``1 / (Q / I + t_dead)``.
+
+        ``Q = c_fb vdd + c_mem * 0.18 V`` (the reset takes the membrane to about
+        0 V, not to the switching threshold minus the jump); ``t_dead`` adds the
+        starved slews (about 3 fF * vdd / i_starve1 + c_fb vdd / i_starve2) and
+        the reset time ``Q / i_reset``.
+        """
+        i = max(float(i_in_A), 1e-18)
+        q = self.c_fb_F * self.vdd_V + self.c_mem_F * 0.18
+        t_dead = (3e-15 * self.vdd_V / self.i_starve1_A + self.c_fb_F * self.vdd_V / self.i_starve2_A
+                  + q / self.i_reset_A)
+        return 1.0 / (q / i + t_dead)
 
     def first_spike_s(self, i_in_A: float) -> float:
         """Estimated time to the first spike from a discharged membrane."""
@@ -238,7 +245,9 @@ class LeakyIF(_NeuronBase):
                             doc="constant leak current (sets the threshold current)")
     i_comp_A: float = param(20e-9, unit="A", low=1e-12, high=1e-4, doc="comparator (OTA) tail current")
     i_starve_A: float = param(200e-9, unit="A", low=1e-12, high=1e-4,
-                              doc="head current of the two spike inverters (caps short-circuit current)")
+                              doc="head current of the spike inverter (caps its short-circuit current)")
+    i_reset_A: float = param(1e-6, unit="A", low=1e-12, high=1e-3,
+                             doc="membrane reset/hold current during the spike and refractory period")
     c_refr_F: float = param(20e-15, unit="F", low=0, low_open=True, high=1e-9, doc="refractory capacitor")
     i_refr_A: float = param(5e-9, unit="A", low=1e-13, high=1e-4,
                             doc="refractory discharge current (period ~ c_refr_F (vdd_V - 0.4 V) / i_refr_A)")
@@ -247,8 +256,9 @@ class LeakyIF(_NeuronBase):
     w_bias_m: float = param(0.48e-6, unit="m", low=0.18e-6, high=100e-6, doc="bias/mirror/OTA transistor width")
     l_bias_m: float = param(1.0e-6, unit="m", low=0.18e-6, high=10e-6, doc="bias/mirror/OTA transistor length")
     i_min_A: float = param(100e-12, unit="A", low=0, low_open=True, doc="lowest characterised input current")
-    i_max_A: float = param(2e-6, unit="A", low=0, low_open=True, doc="highest characterised input current")
-    technology: str = param("ptm180", unit="", doc="model card (see eqspike circuit list)")
+    i_max_A: float = param(800e-9, unit="A", low=0, low_open=True,
+                           doc="highest characterised input current (keep below i_reset_A)")
+    technology: str = param("ptm180", unit="", choices=("ptm180",), doc="model card (see eqspike circuit list)")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -287,19 +297,20 @@ class LeakyIF(_NeuronBase):
             m("Md2", "vc", "vthr", "tail", "0", "n", wb, lb),
             m("Ml1", "d1", "d1", "vdd", "vdd", "p", wb, lb),
             m("Ml2", "vc", "d1", "vdd", "vdd", "p", wb, lb),
-            "* OTA output is active-low after inverter 1: vcb low during a spike",
+            "* inverter 1 (vc -> vcb), PMOS head starved at i_starve: vcb low while vmem > vthr",
             m("Mh1", "h1", "bps", "vdd", "vdd", "p", wb, lb),
             m("M1p", "vcb", "vc", "h1", "vdd", "p", w, l),
             m("M1n", "vcb", "vc", "0", "0", "n", w, l),
-            m("Mh2", "h2", "bps", "vdd", "vdd", "p", wb, lb),
-            m("M2p", "vspk", "vcb", "h2", "vdd", "p", w, l),
-            m("M2n", "vspk", "vcb", "0", "0", "n", w, l),
-            "* reset and refractory: spike charges crefr, crefr holds vmem low",
-            m("Mrst", "vmem", "vspk", "0", "0", "n", w, l),
-            m("Mchg", "vrf", "vcb", "vdd", "vdd", "p", w, l),
-            f"Crefr vrf 0 {_fmt(self.c_refr_F)}",
-            m("Mrfl", "vrf", "bnrf", "0", "0", "n", wb, lb),
-            m("Mhold", "vmem", "vrf", "0", "0", "n", w, l),
+            "* spike = refractory pulse: vcb low charges crefr (vspk) to vdd through Mchg;",
+            "* vspk holds the membrane at ground (Mhold) until i_refr discharges crefr",
+            m("Mchg", "vspk", "vcb", "vdd", "vdd", "p", w, l),
+            f"Crefr vspk 0 {_fmt(self.c_refr_F)}",
+            m("Mrfl", "vspk", "bnrf", "0", "0", "n", wb, lb),
+            m("Mhold", "vmem", "vspk", "hl", "0", "n", w, l),
+            m("Mhl", "hl", "bnr", "0", "0", "n", wb, lb),
+            "* latch: while vc is high, vspk pulls vcb further low (regenerative spike onset)",
+            m("Mlat1", "vcb", "vspk", "l1", "0", "n", w, l),
+            m("Mlat2", "l1", "vc", "0", "0", "n", w, l),
             "* bias mirrors on the separate bias supply vddb",
             m("Mbnl", "bnl", "bnl", "0", "0", "n", wb, lb),
             f"Ibl vddb bnl DC {_fmt(self.i_leak_A)}",
@@ -307,13 +318,15 @@ class LeakyIF(_NeuronBase):
             f"Ibc vddb bnc DC {_fmt(self.i_comp_A)}",
             m("Mbps", "bps", "bps", "vddb", "vddb", "p", wb, lb),
             f"Ibs bps 0 DC {_fmt(self.i_starve_A)}",
+            m("Mbnr", "bnr", "bnr", "0", "0", "n", wb, lb),
+            f"Ibr vddb bnr DC {_fmt(self.i_reset_A)}",
             m("Mbnrf", "bnrf", "bnrf", "0", "0", "n", wb, lb),
             f"Ibrf vddb bnrf DC {_fmt(self.i_refr_A)}",
-            f".ic v(vmem)=0 v(vrf)=0 v(vcb)={_fmt(self.vdd_V)} v(vspk)=0",
+            f".ic v(vmem)=0 v(vcb)={_fmt(self.vdd_V)} v(vspk)=0",
         ])
 
     def bias_power_W(self) -> float:
-        return self.vdd_V * (self.i_leak_A + self.i_comp_A + self.i_starve_A + self.i_refr_A)
+        return self.vdd_V * (self.i_leak_A + self.i_comp_A + self.i_starve_A + self.i_refr_A + self.i_reset_A)
 
 
 NEURONS: dict[str, type] = {AxonHillock.name: AxonHillock, LeakyIF.name: LeakyIF}

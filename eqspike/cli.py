@@ -13,7 +13,11 @@ import sys
 
 #: Modules that register sub-commands, in the order shown by --help.
 COMMAND_MODULES = [
+    "eqspike.devices.cli",
+    "eqspike.circuits.cli",
+    "eqspike.network.cli_run",
     "eqspike.network.cli_train",
+    "eqspike.network.cli_stdp",
     "eqspike.sweeps.cli",
 ]
 

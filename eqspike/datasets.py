@@ -37,6 +37,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import zlib
@@ -80,9 +81,12 @@ DOWNLOADABLE = {"mnist": MNIST_MIRRORS}
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Dataset:
-    """Train and test split: images as float32 rows in [0, 1], labels int64."""
+    """Train and test split: images as float32 rows in [0, 1], labels int64.
+
+    ``x_*`` have shape ``(n, n_features)`` (784 for MNIST), ``y_*`` ``(n,)``;
+    ``source_dir`` is the folder the files were read from."""
     x_train: np.ndarray
     y_train: np.ndarray
     x_test: np.ndarray
@@ -279,6 +283,12 @@ def download_dataset(name: str = "mnist", dest: str | os.PathLike | None = None,
     dest = Path(dest) if dest is not None else default_cache_folder(name, cache_dir)
     dest.mkdir(parents=True, exist_ok=True)
     sums = KNOWN_SHA256.get(name, {})
+    for stale in dest.glob(".download-*"):  # left by a killed download (> 1 h old)
+        try:
+            if time.time() - stale.stat().st_mtime > 3600:
+                shutil.rmtree(stale, ignore_errors=True)
+        except OSError:
+            pass
     tmpdir = Path(tempfile.mkdtemp(prefix=".download-", dir=dest))
     try:
         for stem in FILES.values():

@@ -151,6 +151,12 @@ class _Engine:
             raise SpiceError(f"ngspice bg_run returned {rc}")
         t0 = time.monotonic()
         time.sleep(0.001)
+        # bg_run returns before the background thread starts: wait until it
+        # runs or has produced a plot (a short run may already be over), else
+        # an early ngSpice_running() == False reads no results at all.
+        while not self.lib.ngSpice_running() and self._cur_plot() in ("const", "") \
+                and time.monotonic() - t0 < min(5.0, timeout_s):
+            time.sleep(0.001)
         while self.lib.ngSpice_running():
             if time.monotonic() - t0 > timeout_s:
                 self.lib.ngSpice_Command(b"bg_halt")
@@ -163,6 +169,11 @@ class _Engine:
                 raise SpiceTimeout(f"simulation exceeded its time limit of {timeout_s:g} s")
             time.sleep(0.002)
         return "\n".join(self.ng._stdout + self.ng._stderr)
+
+    def _cur_plot(self) -> str:
+        from PySpice.Spice.NgSpice.Shared import ffi
+        ptr = self.lib.ngSpice_CurPlot()
+        return ffi.string(ptr).decode("ascii", "replace") if ptr != ffi.NULL else ""
 
     def vectors(self, names: Sequence[str] | None) -> dict[str, np.ndarray]:
         plot_name = self.ng.last_plot

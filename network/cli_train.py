@@ -48,8 +48,7 @@ def _rule_params_help() -> str:
             continue
         lines.append(f"  {name}:")
         for r in rows:
-            unit = f" [{r['unit']}]" if r["unit"] else ""
-            text = f"{r['name']}{unit} (default {r['default']!r}; {r['range']}): {r['doc']}"
+            text = f"{r['name']} (default {r['default']!r}; {r['range']}): {r['doc']}"
             lines.extend(textwrap.wrap(text, 78, initial_indent="    ", subsequent_indent="        "))
     return "\n".join(lines) + "\n"
 

@@ -92,7 +92,7 @@ class TrainConfig:
                                  "and an output layer")
         if len(self.lrs) != n_w:
             raise ParameterError(f"parameter 'lrs' = {self.lrs!r} has {len(self.lrs)} values; "
-                                 f"sizes {self.sizes} has {n_w} weight layers (give one or {n_w})")
+                                 f"sizes {self.sizes} has {n_w} weight layers (give one or {n_w}, e.g. --lr)")
         if not isinstance(self.rule, str):
             raise ParameterError(f"parameter 'rule' = {self.rule!r} must be a rule name")
         self.rule_options()  # checks the rule name and its params

@@ -123,6 +123,37 @@ def make_buffers(sizes, n_chunks: int):
     return dW, db
 
 
+# ---------------------------------------------------------------------------- the update
+def paired_spikes(S_old: np.ndarray, S_new: np.ndarray, pairing: int) -> np.ndarray:
+    """The spikes a state change ``rho(t+1) - rho(t)`` is paired with.
+
+    ``S_old`` = S(t) (the spikes that drove the change: ``same_step``),
+    ``S_new`` = S(t+1) (emitted just after it: ``delayed``), or their mean
+    (``both``).  Used by the dense path and the STDP protocol; the event
+    kernel implements the same selection per spike.
+    """
+    if pairing == 0:
+        return S_old
+    if pairing == 1:
+        return S_new
+    return 0.5 * (S_old + S_new)
+
+
+def spike_driven_update(P_pre: np.ndarray, dR_post: np.ndarray, theta: float,
+                        P_post: np.ndarray | None = None,
+                        dR_pre: np.ndarray | None = None) -> np.ndarray:
+    """``theta * (P_pre^T dR_post + dR_pre^T P_post)`` over stacked (steps x images) rows.
+
+    Rows of ``P_*`` are weighted paired spikes (zero rows contribute nothing:
+    the update happens only at spike events); ``dR_*`` the per-step
+    activation changes.  The reverse term is skipped for a clamped layer.
+    """
+    upd = P_pre.T @ dR_post
+    if P_post is not None and dR_pre is not None:
+        upd += dR_pre.T @ P_post
+    return np.float32(theta) * upd
+
+
 # ---------------------------------------------------------------------------- dense path
 def _draw_spikes(spec, st, t, seed, b_idx, layers_rate):
     off = spec.offsets
@@ -175,12 +206,7 @@ def phase_dense(spec: PhaseSpec, W, b, st: PhaseState, y, T: int, t0: int, beta:
             st.r[:, sl] = spec.act_fn(uk.copy())
         S_new = _draw_spikes(spec, st, t + 1, seed, b_idx, st.r)
         if learn:
-            if spec.pairing == 0:
-                P = S
-            elif spec.pairing == 1:
-                P = S_new
-            else:
-                P = 0.5 * (S + S_new)
+            P = paired_spikes(S, S_new, spec.pairing)
             P_hist.append(P * np.float32(wsched[i] * sign))
             dR_hist.append(st.r - r_old)
         st.S = S_new
@@ -190,10 +216,11 @@ def phase_dense(spec: PhaseSpec, W, b, st: PhaseState, y, T: int, t0: int, beta:
         w_col = np.repeat(np.asarray(wsched[:T], np.float32) * np.float32(sign), B)[:, None]
         for k in range(L):
             pre, post = slice(off[k], off[k + 1]), slice(off[k + 1], off[k + 2])
-            upd = P[:, pre].T @ dR[:, post]
-            if k >= 1:  # input rates are clamped: d rho_0 = 0
-                upd += dR[:, pre].T @ P[:, post]
-            dW_buf[k][0] += th * upd
+            if k >= 1:
+                upd = spike_driven_update(P[:, pre], dR[:, post], th, P[:, post], dR[:, pre])
+            else:  # input rates are clamped: d rho_0 = 0
+                upd = spike_driven_update(P[:, pre], dR[:, post], th)
+            dW_buf[k][0] += upd
             db_buf[k][0] += (dR[:, post] * w_col).sum(axis=0)
     return counts, out_counts
 
@@ -255,146 +282,164 @@ def _rate_to_spike(code, rate, acc, th, seed, b, t, g, N):
     return s, acc
 
 
+@njit(inline="always")
+def _encode_layer(code, rates, acc, sp, n, th, seed, base):
+    """Spikes of one layer of one image into ``sp[:n]`` (0/1); sigma-delta updates ``acc``."""
+    if code == 0:
+        for j in range(n):
+            a = acc[j] + rates[j]
+            s1 = a >= th
+            sp[j] = s1
+            acc[j] = a - th * s1
+    else:
+        for j in range(n):
+            sp[j] = _uniform(seed, base + np.uint64(j)) * th < rates[j]
+
+
+@njit(inline="always")
+def _compact(sp, n, idx):
+    m = 0
+    for j in range(n):
+        if sp[j] != 0:
+            idx[m] = j
+            m += 1
+    return m
+
+
 @njit(cache=True)
 def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, epsf, betaf,
                  th, act_code, act_tab, act_lo, act_step, seed, learn, pairing, wsched, sign,
                  dWs, dbs, cnt, out_counts, win_from, first_draw):
     """Images b0..b1-1 of :func:`_phase_event`, stepped in lockstep so that a row of
     ``W[0]`` is loaded once per step for all images whose input pixel spiked
-    (``U``: pixels nonzero in at least one image of the chunk)."""
+    (``U``: pixels nonzero in at least one image of the chunk).  Layers 1..L are
+    held in local (L, Bc, n_max) arrays, layer k at index k-1."""
     Bc = b1 - b0
     N = u.shape[1]
     L = off.shape[0] - 2
-    n0 = off[1] - off[0]
     nU = U.shape[0]
+    nmax = 1
+    for k in range(1, L + 1):
+        nmax = max(nmax, off[k + 1] - off[k])
+    nl = np.empty(L, np.int64)
+    for kk in range(L):
+        nl[kk] = off[kk + 2] - off[kk + 1]
     S0o = np.zeros((nU, Bc), np.uint8)   # input spikes, pixel-major (index q of U)
     S0n = np.zeros((nU, Bc), np.uint8)
     X0 = np.empty((nU, Bc), np.float32)   # input rates and accumulators, pixel-major
     A0 = np.empty((nU, Bc), np.float32)
+    u3 = np.zeros((L, Bc, nmax), np.float32)
+    r3 = np.zeros((L, Bc, nmax), np.float32)
+    rn3 = np.zeros((L, Bc, nmax), np.float32)
+    dr3 = np.zeros((L, Bc, nmax), np.float32)
+    a3 = np.zeros((L, Bc, nmax), np.float32)
+    drv3 = np.zeros((L, Bc, nmax), np.float32)
+    idx_o = np.zeros((L, Bc, nmax), np.int32)   # spike lists of layers 1..L
+    idx_n = np.zeros((L, Bc, nmax), np.int32)
+    ns_o = np.zeros((L, Bc), np.int64)
+    ns_n = np.zeros((L, Bc), np.int64)
+    sp = np.zeros(nmax, np.uint8)
+    a0 = np.float32(1.0) if pairing == 0 else (np.float32(0.0) if pairing == 1 else np.float32(0.5))
+    a1 = np.float32(1.0) - a0
     for q in range(nU):
         for bb in range(Bc):
             X0[q, bb] = r[b0 + bb, off[0] + U[q]]
             A0[q, bb] = acc[b0 + bb, off[0] + U[q]]
-    sp = np.empty(N, np.uint8)
-    idx_o = np.empty((Bc, N), np.int32)   # spike lists of layers 1..L per image
-    idx_n = np.empty((Bc, N), np.int32)
-    ns_o = np.zeros((Bc, L + 1), np.int64)
-    ns_n = np.zeros((Bc, L + 1), np.int64)
-    drv = np.zeros((Bc, N), np.float32)
-    rnew = np.zeros((Bc, N), np.float32)
-    dr = np.zeros((Bc, N), np.float32)
-    a0 = np.float32(1.0) if pairing == 0 else (np.float32(0.0) if pairing == 1 else np.float32(0.5))
-    a1 = np.float32(1.0) - a0
-    # spikes S(t0)
-    for q in range(nU):
-        p = U[q]
-        g = off[0] + p
+    for kk in range(L):
+        o = off[kk + 1]
         for bb in range(Bc):
-            b = b0 + bb
-            if first_draw:
-                s, a = _rate_to_spike(enc[0], X0[q, bb], A0[q, bb], th, seed, b, t0, g, N)
-                A0[q, bb] = a
-            else:
-                s = 1 if S[b, g] > 0.5 else 0
-            S0o[q, bb] = s
+            for j in range(nl[kk]):
+                u3[kk, bb, j] = u[b0 + bb, o + j]
+                r3[kk, bb, j] = r[b0 + bb, o + j]
+                a3[kk, bb, j] = acc[b0 + bb, o + j]
+    # spikes S(t0): drawn now at the very start, else read from the state
     for bb in range(Bc):
         b = b0 + bb
-        for k in range(1, L + 1):
-            m = 0
-            for g in range(off[k], off[k + 1]):
-                if first_draw:
-                    s, a = _rate_to_spike(enc[k], r[b, g], acc[b, g], th, seed, b, t0, g, N)
-                    acc[b, g] = a
-                else:
-                    s = 1 if S[b, g] > 0.5 else 0
-                if s == 1:
-                    idx_o[bb, off[k] + m] = g - off[k]
-                    m += 1
-            ns_o[bb, k] = m
+        base = (np.uint64(b) * _CSTEPS + np.uint64(t0)) * np.uint64(N)
+        for q in range(nU):
+            if first_draw:
+                s, a = _rate_to_spike(enc[0], X0[q, bb], A0[q, bb], th, seed, b, t0,
+                                      off[0] + U[q], N)
+                A0[q, bb] = a
+            else:
+                s = 1 if S[b, off[0] + U[q]] > 0.5 else 0
+            S0o[q, bb] = s
+        for kk in range(L):
+            n = nl[kk]
+            o = off[kk + 1]
+            if first_draw:
+                _encode_layer(enc[kk + 1], r3[kk, bb], a3[kk, bb], sp, n, th, seed,
+                              base + np.uint64(o))
+            else:
+                for j in range(n):
+                    sp[j] = 1 if S[b, o + j] > 0.5 else 0
+            ns_o[kk, bb] = _compact(sp, n, idx_o[kk, bb])
     W0 = Ws[0]
+    n1 = nl[0]
+    e0 = enc[0]
     for i in range(T):
         t = t0 + i
+        drv3[:] = 0.0
         # ---- synaptic drive: rows of W for the presynaptic neurons that spiked
-        for bb in range(Bc):
-            for g in range(off[1], N):
-                drv[bb, g] = 0.0
-        n1 = off[2] - off[1]
-        o1 = off[1]
+        c0 = 0
         for q in range(nU):
             wr = W0[U[q]]
             for bb in range(Bc):
                 if S0o[q, bb] != 0:
-                    cnt[0] += 1
+                    c0 += 1
                     for j in range(n1):
-                        drv[bb, o1 + j] += wr[j]
+                        drv3[0, bb, j] += wr[j]
+        cnt[0] += c0
         for bb in range(Bc):
             b = b0 + bb
-            for k in range(1, L + 1):
-                cnt[k] += ns_o[bb, k]
+            for kk in range(L):
+                cnt[kk + 1] += ns_o[kk, bb]
             if i >= win_from:
-                for m in range(ns_o[bb, L]):
-                    out_counts[b, idx_o[bb, off[L] + m]] += 1
-            for k in range(1, L + 1):
-                # layer k's spikes drive layer k+1 (rows of W[k]) and layer k-1 >= 1 (rows of W[k-1].T)
-                if k < L:
-                    Wk = Ws[k]
-                    ok1 = off[k + 1]
-                    nk1 = off[k + 2] - ok1
-                    for m in range(ns_o[bb, k]):
-                        wr = Wk[idx_o[bb, off[k] + m]]
-                        for j in range(nk1):
-                            drv[bb, ok1 + j] += wr[j]
-                if k >= 2:
-                    WT = WTs[k - 1]
-                    okm = off[k - 1]
-                    nkm = off[k] - okm
-                    for m in range(ns_o[bb, k]):
-                        wr = WT[idx_o[bb, off[k] + m]]
-                        for j in range(nkm):
-                            drv[bb, okm + j] += wr[j]
+                for m in range(ns_o[L - 1, bb]):
+                    out_counts[b, idx_o[L - 1, bb, m]] += 1
+            for kk in range(L - 1):   # layer kk+1 drives layer kk+2 through W[kk+1]
+                Wk = Ws[kk + 1]
+                n = nl[kk + 1]
+                for m in range(ns_o[kk, bb]):
+                    wr = Wk[idx_o[kk, bb, m]]
+                    for j in range(n):
+                        drv3[kk + 1, bb, j] += wr[j]
+            for kk in range(1, L):    # layer kk+1 feeds back to layer kk through W[kk].T
+                WT = WTs[kk]
+                n = nl[kk - 1]
+                for m in range(ns_o[kk, bb]):
+                    wr = WT[idx_o[kk, bb, m]]
+                    for j in range(n):
+                        drv3[kk - 1, bb, j] += wr[j]
             # ---- membranes, rates
-            for k in range(1, L + 1):
-                bk = bs[k - 1]
-                o = off[k]
-                nk = off[k + 1] - o
-                if k == L:
-                    for j in range(nk):
-                        drv[bb, o + j] += betaf * (y[b, j] - r[b, o + j]) / th
+            for kk in range(L):
+                bk = bs[kk]
+                n = nl[kk]
+                if kk == L - 1:
+                    for j in range(n):
+                        drv3[kk, bb, j] += betaf * (y[b, j] - r3[kk, bb, j]) / th
                 if act_code == 0:
-                    for j in range(nk):
-                        un = u[b, o + j] + epsf * (th * drv[bb, o + j] + bk[j] - u[b, o + j])
-                        u[b, o + j] = un
+                    for j in range(n):
+                        un = u3[kk, bb, j] + epsf * (th * drv3[kk, bb, j] + bk[j] - u3[kk, bb, j])
+                        u3[kk, bb, j] = un
                         rn = min(max(un, np.float32(0.0)), np.float32(1.0))
-                        rnew[bb, o + j] = rn
-                        dr[bb, o + j] = rn - r[b, o + j]
+                        rn3[kk, bb, j] = rn
+                        dr3[kk, bb, j] = rn - r3[kk, bb, j]
                 else:
-                    for j in range(nk):
-                        un = u[b, o + j] + epsf * (th * drv[bb, o + j] + bk[j] - u[b, o + j])
-                        u[b, o + j] = un
+                    for j in range(n):
+                        un = u3[kk, bb, j] + epsf * (th * drv3[kk, bb, j] + bk[j] - u3[kk, bb, j])
+                        u3[kk, bb, j] = un
                         rn = _rho(un, act_code, act_tab, act_lo, act_step)
-                        rnew[bb, o + j] = rn
-                        dr[bb, o + j] = rn - r[b, o + j]
+                        rn3[kk, bb, j] = rn
+                        dr3[kk, bb, j] = rn - r3[kk, bb, j]
             # ---- spikes S(t+1) of layers 1..L
-            for k in range(1, L + 1):
-                ek = enc[k]
-                if ek == 0:
-                    for g in range(off[k], off[k + 1]):
-                        a = acc[b, g] + rnew[bb, g]
-                        s1 = a >= th
-                        sp[g] = s1
-                        acc[b, g] = a - th * s1
-                else:
-                    base = (np.uint64(b) * _CSTEPS + np.uint64(t + 1)) * np.uint64(N)
-                    for g in range(off[k], off[k + 1]):
-                        sp[g] = _uniform(seed, base + np.uint64(g)) * th < rnew[bb, g]
-                m = 0
-                for g in range(off[k], off[k + 1]):
-                    if sp[g] != 0:
-                        idx_n[bb, off[k] + m] = g - off[k]
-                        m += 1
-                ns_n[bb, k] = m
+            base = (np.uint64(b) * _CSTEPS + np.uint64(t + 1)) * np.uint64(N)
+            for kk in range(L):
+                n = nl[kk]
+                _encode_layer(enc[kk + 1], rn3[kk, bb], a3[kk, bb], sp, n, th, seed,
+                              base + np.uint64(off[kk + 1]))
+                ns_n[kk, bb] = _compact(sp, n, idx_n[kk, bb])
         # ---- input spikes S(t+1)
-        e0 = enc[0]
         if e0 == 0:
             for q in range(nU):
                 for bb in range(Bc):
@@ -420,45 +465,37 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, ep
                     if pc != 0.0:
                         f = w * pc
                         for j in range(n1):
-                            dwr[j] += f * dr[bb, o1 + j]
-            for k in range(1, L):
-                dW = dWs[k][c]
-                op = off[k + 1]
-                oq = off[k]
-                npost = off[k + 2] - op
-                npre = op - oq
+                            dwr[j] += f * dr3[0, bb, j]
+            for kk in range(1, L):   # W[kk]: layer kk (local kk-1) -> layer kk+1 (local kk)
+                dW = dWs[kk][c]
+                npost = nl[kk]
+                npre = nl[kk - 1]
                 for bb in range(Bc):
-                    drpost = dr[bb, op:op + npost]
-                    drpre = dr[bb, oq:oq + npre]
                     for pass_ in range(2):
                         f = w * (a0 if pass_ == 0 else a1)
                         if f == 0.0:
                             continue
                         idx = idx_o if pass_ == 0 else idx_n
                         ns = ns_o if pass_ == 0 else ns_n
-                        for m in range(ns[bb, k]):   # presynaptic spikes: rows
-                            dwr = dW[idx[bb, oq + m]]
+                        for m in range(ns[kk - 1, bb]):   # presynaptic spikes: rows
+                            dwr = dW[idx[kk - 1, bb, m]]
                             for j in range(npost):
-                                dwr[j] += f * drpost[j]
-                        for m in range(ns[bb, k + 1]):   # postsynaptic spikes: columns
-                            col = idx[bb, op + m]
+                                dwr[j] += f * dr3[kk, bb, j]
+                        for m in range(ns[kk, bb]):       # postsynaptic spikes: columns
+                            col = idx[kk, bb, m]
                             for j in range(npre):
-                                dW[j, col] += f * drpre[j]
-            for k in range(L):
-                db = dbs[k][c]
-                op = off[k + 1]
+                                dW[j, col] += f * dr3[kk - 1, bb, j]
+            for kk in range(L):
+                db = dbs[kk][c]
                 for bb in range(Bc):
-                    for j in range(off[k + 2] - op):
-                        db[j] += wt * dr[bb, op + j]
+                    for j in range(nl[kk]):
+                        db[j] += wt * dr3[kk, bb, j]
         # ---- commit
-        for bb in range(Bc):
-            b = b0 + bb
-            for g in range(off[1], N):
-                r[b, g] = rnew[bb, g]
+        r3, rn3 = rn3, r3
         S0o, S0n = S0n, S0o
         idx_o, idx_n = idx_n, idx_o
         ns_o, ns_n = ns_n, ns_o
-    # write S(t0+T) back to the state
+    # write the state back; S(t0+T) for the next phase
     for bb in range(Bc):
         b = b0 + bb
         for g in range(N):
@@ -466,9 +503,14 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, ep
         for q in range(nU):
             S[b, off[0] + U[q]] = S0o[q, bb]
             acc[b, off[0] + U[q]] = A0[q, bb]
-        for k in range(1, L + 1):
-            for m in range(ns_o[bb, k]):
-                S[b, off[k] + idx_o[bb, off[k] + m]] = 1.0
+        for kk in range(L):
+            o = off[kk + 1]
+            for j in range(nl[kk]):
+                u[b, o + j] = u3[kk, bb, j]
+                r[b, o + j] = r3[kk, bb, j]
+                acc[b, o + j] = a3[kk, bb, j]
+            for m in range(ns_o[kk, bb]):
+                S[b, o + idx_o[kk, bb, m]] = 1.0
 
 
 @njit(parallel=True, cache=True)
@@ -575,3 +617,43 @@ class PathChooser:
     @staticmethod
     def clock() -> float:
         return time.perf_counter()
+
+
+# ---------------------------------------------------------------------------- rate reference
+def phase_rate(spec: PhaseSpec, W, b, u0: np.ndarray, x: np.ndarray, y, T: int, beta: float,
+               wsched) -> tuple[list, list, np.ndarray]:
+    """Rate-based C-EP update of the same leaky network (the reference of the rule).
+
+    Runs ``u(t+1) = (1-eps) u + eps (rho_{k-1} W + rho_{k+1} W^T + b [+ beta (y - rho_L)])``
+    with activations instead of spikes from membranes ``u0`` (B, N) and returns
+    the C-EP increments summed with the averaging weights,
+    ``sum_t w(t) [ (rho_k^T rho_{k+1})(t+1) - (rho_k^T rho_{k+1})(t) ]`` per layer
+    (summed over the batch, not scaled by lr or beta), the bias increments and the
+    final membranes.
+    """
+    off = spec.offsets
+    L = len(spec.sizes) - 1
+    u = u0.copy()
+    r = np.empty_like(u)
+    r[:, off[0]:off[1]] = x
+    for k in range(1, L + 1):
+        r[:, off[k]:off[k + 1]] = spec.act_fn(u[:, off[k]:off[k + 1]].copy())
+    dW = [np.zeros((a, c), np.float64) for a, c in zip(spec.sizes[:-1], spec.sizes[1:])]
+    db = [np.zeros(c, np.float64) for c in spec.sizes[1:]]
+    for i in range(T):
+        r_old = r.copy()
+        for k in range(1, L + 1):
+            d = r_old[:, off[k - 1]:off[k]] @ W[k - 1] + b[k - 1]
+            if k < L:
+                d += r_old[:, off[k + 1]:off[k + 2]] @ W[k].T
+            else:
+                d += np.float32(beta) * (y - r_old[:, off[L]:off[L + 1]])
+            uk = u[:, off[k]:off[k + 1]]
+            membrane_step(uk, d, spec.eps)
+            r[:, off[k]:off[k + 1]] = spec.act_fn(uk.copy())
+        for k in range(L):
+            pre, post = slice(off[k], off[k + 1]), slice(off[k + 1], off[k + 2])
+            dW[k] += wsched[i] * (r[:, pre].T.astype(np.float64) @ r[:, post]
+                                  - r_old[:, pre].T.astype(np.float64) @ r_old[:, post])
+            db[k] += wsched[i] * (r[:, post] - r_old[:, post]).sum(axis=0)
+    return dW, db, u

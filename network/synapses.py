@@ -217,6 +217,9 @@ class DeviceModel:
         if self.lut_up.max() <= 0:
             raise ProfileError(f"device profile {profile.name!r}: dg_up is zero everywhere; "
                                "a device that cannot be potentiated cannot learn")
+        #: constant steps (e.g. DeviceProfile.ideal): pulses can be applied in closed form
+        self.linear = bool(np.ptp(self.lut_up) <= 1e-6 * self.lut_up.max()
+                           and np.ptp(self.lut_down) <= 1e-6 * max(self.lut_down.max(), 1e-30))
         self.levels = self._ltp_levels(int(profile.n_levels))
         # nominal pulse number along LTP (from 0) and along LTD (from 1)
         self.p_up = np.arange(self.levels.size, dtype=np.float64)
@@ -439,6 +442,29 @@ class DeviceSynapses:
             if want_down:
                 self._inv[k]["dn_" + name].reshape(-1)[idx] = self._inv_step(k, uu, ss, False)
 
+    def _pulse_loop(self, u_s: np.ndarray, n_s: np.ndarray, up_s: np.ndarray | None) -> np.ndarray:
+        """Apply pulse k = 1..max(n) to the synapses with n >= k, each at its present G."""
+        dev, cfg = self.device, self.config
+        K = int(n_s.max())
+        for p in range(1, K + 1):
+            act = None if p == 1 else (n_s >= p)
+            u = u_s if act is None else u_s[act]
+            if up_s is None:
+                d = dev.step_up(u)
+            else:
+                us = up_s if act is None else up_s[act]
+                d = np.where(us, dev.step_up(u), -dev.step_down(u))
+            if dev.c2c > 0:
+                d += np.float32(dev.c2c) * self.rng.standard_normal(u.shape, dtype=np.float32)
+            u = np.clip(u + d, np.float32(0.0), np.float32(1.0))
+            if cfg.quantize == "levels":
+                u = dev.quantize(u)
+            if act is None:
+                u_s = u.astype(np.float32, copy=False)
+            else:
+                u_s[act] = u
+        return u_s
+
     def _apply_layer(self, net: Any, k: int, dw: np.ndarray) -> None:
         cfg, dev = self.config, self.device
         if dw.shape != self.u_p[k].shape:
@@ -487,24 +513,20 @@ class DeviceSynapses:
             self.counts[k]["down"] += int(n_s.sum()) - n_up
         flat_p, flat_m = up_.reshape(-1), um_.reshape(-1)
         u_s = np.where(on_p_s, flat_p[idx], flat_m[idx])
-        K = int(n_s.max())
-        for p in range(1, K + 1):
-            act = None if p == 1 else (n_s >= p)
-            u = u_s if act is None else u_s[act]
-            if up_s is None:
-                d = dev.step_up(u)
-            else:
-                us = up_s if act is None else up_s[act]
-                d = np.where(us, dev.step_up(u), -dev.step_down(u))
+        if dev.linear:
+            # closed form for constant steps: n pulses move u by n * step, and their independent
+            # c2c draws add up to sqrt(n) * sigma (bounds applied once, at the end)
+            d = n_s.astype(np.float32) * (dev.lut_up[0] if up_s is None else
+                                          np.where(up_s, dev.lut_up[0], -dev.lut_down[0]))
             if dev.c2c > 0:
-                d += np.float32(dev.c2c) * self.rng.standard_normal(u.shape, dtype=np.float32)
-            u = np.clip(u + d, np.float32(0.0), np.float32(1.0))
+                d += (np.float32(dev.c2c) * np.sqrt(n_s.astype(np.float32))
+                      * self.rng.standard_normal(n_s.shape, dtype=np.float32))
+            u_s = np.clip(u_s + d, np.float32(0.0), np.float32(1.0))
             if cfg.quantize == "levels":
-                u = dev.quantize(u)
-            if act is None:
-                u_s = u.astype(np.float32, copy=False)
-            else:
-                u_s[act] = u
+                u_s = dev.quantize(u_s)
+            u_s = u_s.astype(np.float32, copy=False)
+        else:
+            u_s = self._pulse_loop(u_s, n_s, up_s)
         # scatter back, refresh the cached steps and write the realised weights
         flat_p[idx[on_p_s]] = u_s[on_p_s]
         flat_m[idx[~on_p_s]] = u_s[~on_p_s]

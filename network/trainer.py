@@ -22,8 +22,9 @@
 BLAS threads: the mini-batch matrices are small (20 x 784 x 500), where
 OpenBLAS's threads cost more than they give and collapse when the cores are
 shared; training runs with ``$EQSPIKE_BLAS_THREADS`` BLAS threads (default 1,
-``0`` = leave the library's setting), via threadpoolctl. Results do not
-depend on it.
+``0`` = leave the library's setting), via threadpoolctl, for numpy's BLAS
+and the one numba's kernel uses (``network._fast``). Results do not depend
+on it.
 
 Run folder (``run_dir``): ``config.json`` (resolved config plus dataset,
 rule options and versions), ``metrics.csv`` (one row per epoch),
@@ -247,6 +248,9 @@ def blas_threads():
         from threadpoolctl import threadpool_limits
     except ImportError:  # optional at run time: results do not depend on it
         return contextlib.nullcontext()
+    from .dynamics import _use_numba
+    if _use_numba():
+        from . import _fast  # noqa: F401  (loads the BLAS numba calls, so it is limited too)
     return threadpool_limits(limits=n, user_api="blas")
 
 

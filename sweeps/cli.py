@@ -13,6 +13,9 @@ import sys
 from pathlib import Path
 
 DEFAULT_OUT_ROOT = Path("runs") / "sweeps"
+#: Mean columns printed by `summary` (the CSV holds them all).
+SHOWN_MEANS = ("mean_test_acc", "mean_train_acc", "mean_energy_per_inference_J",
+               "mean_energy_per_train_example_J", "mean_wall_s")
 
 RUN_EPILOG = """\
 The spec (TOML) names the point function, the base parameters, the varied
@@ -76,12 +79,16 @@ def register(subparsers) -> None:
                        formatter_class=_formatter())
     p.add_argument("results", help="results folder of `eqspike sweep run`")
     p.add_argument("--out", default=None, help="folder for the PNGs (default: RESULTS/plots)")
+    p.add_argument("--energy", nargs="+", default=None, metavar="COLUMN",
+                   help="energy columns (J) for Pareto fronts (default: energy_per_inference_J "
+                        "and energy_per_train_example_J)")
     p.set_defaults(func=cmd_plot)
 
     s = sub.add_parser("summary", help="print a per-point table (and write it as CSV)",
                        description="One line per point configuration: swept parameters, "
                                    "repeats ok/failed, test accuracy mean/std/min/max (fraction), "
-                                   "mean energies (J), mean wall time (s).",
+                                   "mean energy per inference and per training example (J), mean "
+                                   "wall time (s); the CSV also holds the mean of every energy column.",
                        formatter_class=_formatter())
     s.add_argument("results", help="results folder of `eqspike sweep run`")
     s.add_argument("--csv", default=None, help="CSV path (default: RESULTS/summary.csv)")
@@ -126,7 +133,7 @@ def cmd_plot(args) -> int:
     from eqspike.sweeps.store import ResultStore, read_results
     df = read_results(args.results)
     out = Path(args.out) if args.out else Path(args.results) / "plots"
-    for p in plot_results(df, out, ResultStore(args.results).manifest()):
+    for p in plot_results(df, out, ResultStore(args.results).manifest(), energy=args.energy):
         print(p)
     return 0
 
@@ -141,7 +148,9 @@ def cmd_summary(args) -> int:
     table = summarize(df, swept_params(df, manifest), manifest)
     csv = Path(args.csv) if args.csv else Path(args.results) / "summary.csv"
     atomic.write_csv(csv, table)
-    show = table.drop(columns=[c for c in ("config_id", "point_index") if c in table.columns])
+    keep = [c for c in table.columns if c not in ("config_id", "point_index") and
+            (not c.startswith("mean_") or c in SHOWN_MEANS)]
+    show = table[keep]
     with pd.option_context("display.max_columns", None, "display.width", 200,
                            "display.float_format", "{:.4g}".format):
         print(show.to_string(index=False))

@@ -2,30 +2,41 @@
 
 One sweep point:
 
-1. builds the synapse :class:`~eqspike.devices.profile.DeviceProfile`:
-   ``device_source = "neurosim"`` synthesises it from NeuroSim labels
-   (``nl_ltp``, ``nl_ltd``, ``n_levels``, ``g_min_S``, ``g_max_S``,
-   ``c2c_sigma``, ``d2d_sigma``, ``write_energy_J``) with
-   :meth:`DeviceProfile.from_neurosim`; ``"ideal"`` is a constant-step,
-   noise-free device with ``n_levels`` levels; ``"spice"`` characterises
-   the compact model ``device_model`` in ngspice (cached, inside the worker
-   process) and then overrides its ``c2c_sigma`` / ``d2d_sigma`` with the
-   point's values when those are >= 0;
-2. builds the neuron profile (``neuron = "ideal"``: the hard sigmoid as a
-   circuit with ``energy_per_spike_J`` per spike);
-3. trains ``rule`` (default EqSpike) on the first ``n_train`` MNIST images
-   for ``epochs`` with :class:`~eqspike.network.synapses.DeviceSynapses`
-   (seeded by the sweep seed: weight init, shuffling, d2d draw, c2c noise,
-   stochastic rounding);
-4. evaluates on the first ``n_test`` test images and returns accuracy and the
-   energy figures.
+1. builds the synapse :class:`~eqspike.devices.profile.DeviceProfile`
+   (``device_source``):
 
-Defaults of the device are the TaOx/HfOx RRAM of NeuroSim's device table
-(128 levels, NL 0.04 / -0.63, 1-10 uS, c2c 3.7 %, 1.6 V / 50 ns pulses;
-Chen et al., "NeuroSim: a circuit-level macro model for benchmarking
-neuro-inspired architectures in online learning", IEEE TCAD 2018, and
-``shared/docs/device-anchors.md``); c2c defaults to 0 here so that each
-study varies one source of non-ideality at a time.
+   - ``"spice"`` (default): the compact model ``device_model`` (default
+     ``taox_rram``, the project's default RRAM: 128 levels, TaOx/HfOx-like,
+     c2c 3.7 % from the literature) characterised in ngspice by
+     :func:`eqspike.devices.characterize.default_profile`, with
+     ``device_params`` as model-parameter overrides.  ngspice runs inside
+     the Dask worker process (one engine per process), once per distinct
+     model: the result is cached on disk (``eqspike.cache``).
+     ``c2c_sigma`` / ``d2d_sigma`` >= 0 replace the profile's spreads;
+   - ``"spice_nl"``: that characterised profile with its pulse response
+     replaced by the NeuroSim curve of ``nl_ltp`` / ``nl_ltd``, keeping its
+     levels, conductance range, write energies, voltages and spreads (a
+     nonlinearity study "for the default RRAM");
+   - ``"neurosim"``: synthetic, :meth:`DeviceProfile.from_neurosim` from
+     ``nl_ltp``, ``nl_ltd``, ``n_levels``, ``g_min_S``, ``g_max_S``,
+     ``c2c_sigma``, ``d2d_sigma``, ``write_energy_J`` (no ngspice);
+   - ``"ideal"``: constant step, ``n_levels`` levels, no nonlinearity;
+
+2. builds the neuron profile (``neuron = "ideal"``: the hard sigmoid as a
+   circuit spending ``energy_per_spike_J`` per spike) and an analytic
+   crossbar read path (the device's read voltage, ``read_pulse_width_s``);
+3. trains ``rule`` (default EqSpike) on the first ``n_train`` MNIST images
+   for ``epochs`` with :class:`~eqspike.network.synapses.DeviceSynapses`,
+   seeded by the sweep seed (weight init, shuffling, d2d draw, c2c noise,
+   stochastic rounding);
+4. evaluates on the first ``n_test`` test images and returns the accuracies
+   and the energy ledger's figures (:mod:`eqspike.network.energy`).
+
+The NeuroSim-label defaults (``nl_ltp`` 0.04, ``nl_ltd`` -0.63, 1-10 uS,
+128 levels, 1.6 V / 50 ns) are the TaOx/HfOx row of NeuroSim's device table
+(Chen et al., "NeuroSim: a circuit-level macro model for benchmarking
+neuro-inspired architectures in online learning", IEEE TCAD 2018;
+``shared/docs/device-anchors.md``).
 """
 from __future__ import annotations
 
@@ -39,36 +50,42 @@ from eqspike.errors import ParameterError
 from eqspike.params import param, validate
 from eqspike.sweeps.points import Budget, register_point
 
-DEVICE_SOURCES = ("neurosim", "ideal", "spice")
+DEVICE_SOURCES = ("spice", "spice_nl", "neurosim", "ideal")
 
 
 @dataclass(frozen=True)
 class DevicePointParams:
     """Parameters of the ``eqspike_device`` point (device, synapse policy, network)."""
     # ---- device
-    device_source: str = param("neurosim", unit="", choices=DEVICE_SOURCES,
-                               doc="neurosim (labels below), ideal (constant step), spice "
-                                   "(characterise device_model in ngspice)")
-    device_model: str = param("", unit="",
-                              doc="compact model for device_source=spice ('' = the default device)")
+    device_source: str = param("spice", unit="", choices=DEVICE_SOURCES,
+                               doc="spice: characterise device_model in ngspice (cached); spice_nl: "
+                                   "that profile with its pulse response replaced by the NeuroSim "
+                                   "curve of nl_ltp/nl_ltd; neurosim: synthetic from the labels "
+                                   "below; ideal: constant step")
+    device_model: str = param("taox_rram", unit="",
+                              doc="compact model for spice/spice_nl (eqspike device list)")
+    device_params: str = param("", unit="",
+                               doc="model parameter overrides for spice/spice_nl, "
+                                   "'name=value,name=value' (SI units)")
     nl_ltp: float = param(0.04, unit="", low=-9, high=9,
-                          doc="NeuroSim nonlinearity label, potentiation")
+                          doc="NeuroSim nonlinearity label, potentiation (neurosim, spice_nl)")
     nl_ltd: float = param(-0.63, unit="", low=-9, high=9,
-                          doc="NeuroSim nonlinearity label, depression (saturating: negative)")
+                          doc="NeuroSim nonlinearity label, depression; saturating: negative "
+                              "(neurosim, spice_nl)")
     n_levels: int = param(128, unit="levels", low=2, high=65536, integer=True,
-                          doc="conductance levels (pulses per full range + 1)")
+                          doc="conductance levels (neurosim, ideal)")
     g_min_S: float = param(1e-6, unit="S", low=0, high=1, low_open=True, high_open=True,
-                           doc="lowest conductance")
+                           doc="lowest conductance (neurosim, ideal)")
     g_max_S: float = param(1e-5, unit="S", low=0, high=1, low_open=True, high_open=True,
-                           doc="highest conductance")
-    c2c_sigma: float = param(0.0, unit="", low=-1, high=1,
-                             doc="cycle-to-cycle step noise std / (g_max - g_min), per pulse "
-                                 "(spice: < 0 keeps the characterised value)")
-    d2d_sigma: float = param(0.0, unit="", low=-1, high=1,
-                             doc="device-to-device relative spread of the step scale "
-                                 "(spice: < 0 keeps the characterised value)")
+                           doc="highest conductance (neurosim, ideal)")
+    c2c_sigma: float = param(-1.0, unit="", low=-1, high=1,
+                             doc="cycle-to-cycle step noise std / (g_max - g_min), per pulse; "
+                                 "< 0: the characterised profile's value (spice*) or 0")
+    d2d_sigma: float = param(-1.0, unit="", low=-1, high=1,
+                             doc="device-to-device relative spread of the step scale; "
+                                 "< 0: the characterised profile's value (spice*) or 0")
     write_energy_J: float = param(1.3e-12, unit="J", low=0,
-                                  doc="energy per programming pulse (neurosim/ideal; "
+                                  doc="energy per programming pulse (neurosim, ideal; "
                                       "TaOx: 1.6 V, 50 ns at ~10 uS)")
     # ---- synapse programming
     policy: str = param("stochastic", unit="", choices=("sign", "round", "stochastic"),
@@ -110,11 +127,14 @@ class DevicePointParams:
         if not self.g_min_S < self.g_max_S:
             raise ParameterError(f"parameter 'g_min_S' = {self.g_min_S!r} must be below "
                                  f"g_max_S = {self.g_max_S!r}")
-        if self.device_source != "spice":
-            for name in ("c2c_sigma", "d2d_sigma"):
-                if getattr(self, name) < 0:
-                    raise ParameterError(f"parameter '{name}' = {getattr(self, name)!r} must be "
-                                         f">= 0 unless device_source = 'spice'")
+        self.model_overrides()  # checks the syntax of device_params
+
+
+    def model_overrides(self) -> dict[str, Any]:
+        """``device_params`` as a dict (values parsed as numbers where possible)."""
+        from eqspike.params import parse_overrides
+        items = [x for x in (t.strip() for t in self.device_params.split(",")) if x]
+        return parse_overrides(items)
 
 
 def profile_hash(profile: Any) -> str:
@@ -128,27 +148,37 @@ def profile_hash(profile: Any) -> str:
 
 def build_device_profile(p: DevicePointParams):
     """The point's :class:`DeviceProfile` (see the module doc)."""
+    import dataclasses
     from eqspike.devices.profile import DeviceProfile
+    spread = {k: max(getattr(p, k), 0.0) for k in ("c2c_sigma", "d2d_sigma")}
     if p.device_source == "neurosim":
         return DeviceProfile.from_neurosim(p.nl_ltp, p.nl_ltd, p.n_levels, p.g_min_S, p.g_max_S,
-                                           c2c_sigma=p.c2c_sigma, d2d_sigma=p.d2d_sigma,
-                                           write_energy_J=p.write_energy_J)
+                                           write_energy_J=p.write_energy_J, **spread)
     if p.device_source == "ideal":
-        return DeviceProfile.ideal(p.n_levels, p.g_min_S, p.g_max_S,
-                                   write_energy_J=p.write_energy_J)
-    return _characterized_profile(p)
-
-
-def _characterized_profile(p: DevicePointParams):
-    import dataclasses
-    try:
-        from eqspike.devices import characterize
-    except ImportError:
-        raise ParameterError("device_source = 'spice' needs eqspike.devices.characterize, "
-                             "which is not available in this installation") from None
-    prof = characterize.characterize_profile(p.device_model or None)
+        prof = DeviceProfile.ideal(p.n_levels, p.g_min_S, p.g_max_S, write_energy_J=p.write_energy_J)
+        return dataclasses.replace(prof, **spread)
+    prof = characterized_profile(p.device_model, p.model_overrides())
     over = {k: getattr(p, k) for k in ("c2c_sigma", "d2d_sigma") if getattr(p, k) >= 0}
+    if p.device_source == "spice_nl":
+        prof = DeviceProfile.from_neurosim(
+            p.nl_ltp, p.nl_ltd, prof.n_levels, prof.g_min_S, prof.g_max_S,
+            c2c_sigma=over.get("c2c_sigma", prof.c2c_sigma),
+            d2d_sigma=over.get("d2d_sigma", prof.d2d_sigma),
+            write_energy_J=prof.write_energy_up_J, write_energy_down_J=prof.write_energy_down_J,
+            pulse_up_V=prof.pulse_up_V, pulse_down_V=prof.pulse_down_V,
+            pulse_width_s=prof.pulse_width_s, read_voltage_V=prof.read_voltage_V,
+            name=f"{prof.name}_nl{p.nl_ltp:g}_{p.nl_ltd:g}",
+            source=f"NeuroSim curve on the ngspice-characterised {prof.name} profile "
+                   f"(levels, G range, write energies, voltages kept)")
+        return prof
     return dataclasses.replace(prof, **over) if over else prof
+
+
+def characterized_profile(model: str, overrides: Mapping[str, Any]):
+    """The ngspice-characterised profile of ``model`` (cached on disk; ngspice runs in
+    this process, i.e. in the Dask worker, the first time)."""
+    from eqspike.devices.characterize import default_profile
+    return default_profile(model, overrides=dict(overrides) or None)
 
 
 def build_neuron_profile(p: DevicePointParams):

@@ -7,10 +7,12 @@
   time (``mean_wall_s``).
 - :func:`plot_results`: ``acc_vs_<param>.png`` for each swept parameter
   (mean +- std over repeats, every repeat drawn faintly; one line per value
-  of the other parameter when two are swept), ``heatmap_<p1>_<p2>.png`` when
-  two parameters are swept on a grid, and ``pareto_<energy column>.png``
+  of the other axis when the sweep has two), ``heatmap_<p1>_<p2>.png`` when
+  the sweep has two axes (a ``[sweep.zip]`` group is one axis, named by its
+  first parameter), and ``pareto_<energy column>.png``
   (mean accuracy vs mean energy of every configuration, the non-dominated
-  front highlighted; also written as CSV).
+  front highlighted; also written as CSV) for the energy per inference and
+  per training example.
 """
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ from eqspike import atomic
 from eqspike.errors import DataError
 
 ACC = "test_acc"
+#: Energy columns drawn as Pareto fronts by default (when present).
+PARETO_ENERGY = ("energy_per_inference_J", "energy_per_train_example_J")
 
 
 def ok_rows(df):
@@ -217,27 +221,44 @@ def _pareto_plot(summary, ecol: str, swept: Sequence[str], title: str):
     return fig, front
 
 
-def plot_results(df, out_dir: str | Path, manifest: Mapping[str, Any] | None = None) -> list[Path]:
-    """Write the PNG plots (and pareto CSVs) of a results table; returns the paths."""
+def plot_results(df, out_dir: str | Path, manifest: Mapping[str, Any] | None = None,
+                 energy: Sequence[str] | None = None) -> list[Path]:
+    """Write the PNG plots (and pareto CSVs) of a results table; returns the paths.
+
+    ``energy``: energy columns to draw Pareto fronts for (default:
+    :data:`PARETO_ENERGY` where present, else every energy column).
+    """
     out_dir = Path(out_dir)
     swept = swept_params(df, manifest)
     ok = ok_rows(df)
     if ok.empty:
         raise DataError("no finished (status ok) rows to plot")
     name = (manifest or {}).get("name") or (str(df["sweep"].iloc[0]) if "sweep" in df.columns else "sweep")
+    axes = [list(a) for a in (manifest or {}).get("axes") or [[p] for p in swept]
+            if all(q in df.columns for q in a)] or [[p] for p in swept]
     written: list[Path] = []
     for p in swept:
-        others = [q for q in swept if q != p]
+        # one line per value of the other axis (its first parameter names the line)
+        others = [a[0] for a in axes if p not in a]
         fig = _acc_vs(ok, p, others, f"{name}: test accuracy vs {p}")
         written.append(atomic.save_figure(out_dir / f"acc_vs_{p}.png", fig))
     summary = summarize(df, swept, manifest)
-    if len(swept) == 2:
-        p1, p2 = swept
+    if len(axes) == 2:
+        p1, p2 = axes[0][0], axes[1][0]
         s_ok = summary[summary["n_ok"] > 0]
         if s_ok[p1].nunique() > 1 and s_ok[p2].nunique() > 1:
             fig = _heatmap(s_ok, p1, p2, f"{name}: mean test accuracy")
             written.append(atomic.save_figure(out_dir / f"heatmap_{p1}_{p2}.png", fig))
-    for ecol in energy_columns(ok, manifest):
+    ecols = energy_columns(ok, manifest)
+    if energy:
+        missing = [c for c in energy if c not in ecols]
+        if missing:
+            raise DataError(f"energy column(s) {', '.join(missing)} not in the results; "
+                            f"available: {', '.join(ecols) or '(none)'}")
+        ecols = list(energy)
+    elif any(c in ecols for c in PARETO_ENERGY):
+        ecols = [c for c in PARETO_ENERGY if c in ecols]
+    for ecol in ecols:
         s_ok = summary[np.isfinite(summary[f"mean_{ecol}"].to_numpy(float))]
         if s_ok.empty:
             continue

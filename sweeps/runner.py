@@ -162,6 +162,14 @@ def run_sweep(spec: SweepSpec, out: str | os.PathLike, *, workers: int | None = 
     """
     t0 = time.perf_counter()
     store = ResultStore(out)
+    with store.lock():
+        return _run_locked(spec, store, t0, workers=workers, scheduler=scheduler, client=client,
+                           retry_failed=retry_failed, progress=progress, context=context,
+                           spec_text=spec_text, limit=limit)
+
+
+def _run_locked(spec: SweepSpec, store: ResultStore, t0: float, *, workers, scheduler, client,
+                retry_failed, progress, context, spec_text, limit) -> SweepReport:
     if spec_text is None and spec.source and Path(spec.source).exists():
         spec_text = Path(spec.source).read_text()
     store.prepare(spec.manifest(), spec_text)
@@ -214,7 +222,7 @@ def run_sweep(spec: SweepSpec, out: str | os.PathLike, *, workers: int | None = 
                 _run_on_client(cl, todo, context, record)
     finally:
         bar.close()
-    return SweepReport(out=Path(out), n_tasks=n_tasks, n_skipped=skipped, n_ok=counts["ok"],
+    return SweepReport(out=store.root, n_tasks=n_tasks, n_skipped=skipped, n_ok=counts["ok"],
                        n_failed=counts["failed"], wall_s=time.perf_counter() - t0,
                        workers=n_workers_used)
 

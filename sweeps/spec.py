@@ -20,6 +20,10 @@ is optional; see docs/sweeps.md)::
     [sweep.vary]                   # mode grid (Cartesian product) or lists (zipped)
     d2d_sigma = [0.0, 0.05, 0.1]
 
+    [sweep.zip]                    # mode grid: lists zipped into ONE axis of the product
+    nl_ltp = [0.0, 2.0, 4.0]
+    nl_ltd = [0.0, -2.0, -4.0]
+
     [sweep.random]                 # mode random: one distribution per parameter
     c2c_sigma = { dist = "uniform", low = 0.0, high = 0.05 }
     g_max_S = { dist = "loguniform", low = 1e-6, high = 1e-4 }
@@ -54,7 +58,7 @@ from eqspike.sweeps.points import Budget, PointFunction, get_point, REQUIRED_MET
 MODES = ("grid", "lists", "random")
 DISTRIBUTIONS = ("uniform", "loguniform", "choice", "randint")
 _SWEEP_KEYS = ("name", "point", "mode", "repeats", "seed", "seeds", "n_samples",
-               "sample_seed", "budget", "vary", "random", "description")
+               "sample_seed", "budget", "vary", "zip", "random", "description")
 _TOP_KEYS = ("sweep", "base")
 #: Row columns a parameter may not shadow.
 RESERVED_COLUMNS = ("point_id", "config_id", "point_index", "repeat", "seed", "sweep", "point", "status",
@@ -107,6 +111,7 @@ class SweepSpec:
     mode: str
     base: tuple[tuple[str, Any], ...]
     vary: tuple[tuple[str, tuple], ...] = ()
+    zipped: tuple[tuple[str, tuple], ...] = ()
     random: tuple[tuple[str, Distribution], ...] = ()
     n_samples: int = 0
     sample_seed: int = 0
@@ -118,7 +123,19 @@ class SweepSpec:
     @property
     def swept(self) -> tuple[str, ...]:
         """Names of the varied parameters, in spec order."""
-        return tuple(k for k, _ in (self.vary if self.mode != "random" else self.random))
+        if self.mode == "random":
+            return tuple(k for k, _ in self.random)
+        return tuple(k for k, _ in self.vary + self.zipped)
+
+    @property
+    def axes(self) -> tuple[tuple[str, ...], ...]:
+        """Independent axes of the sweep: each grid list alone, zipped lists together."""
+        if self.mode == "random":
+            return tuple((k,) for k, _ in self.random)
+        if self.mode == "lists":
+            return (tuple(k for k, _ in self.vary),)
+        axes = tuple((k,) for k, _ in self.vary)
+        return axes + ((tuple(k for k, _ in self.zipped),) if self.zipped else ())
 
     @property
     def repeats(self) -> int:
@@ -132,8 +149,11 @@ class SweepSpec:
         pf = self.point_function()
         base = dict(self.base)
         if self.mode == "grid":
-            names = [k for k, _ in self.vary]
-            combos = [dict(zip(names, vals)) for vals in itertools.product(*(v for _, v in self.vary))]
+            axes = [[{k: x} for x in vals] for k, vals in self.vary]
+            if self.zipped:
+                znames = [k for k, _ in self.zipped]
+                axes.append([dict(zip(znames, vals)) for vals in zip(*(v for _, v in self.zipped))])
+            combos = [{k: v for d in combo for k, v in d.items()} for combo in itertools.product(*axes)]
         elif self.mode == "lists":
             names = [k for k, _ in self.vary]
             combos = [dict(zip(names, vals)) for vals in zip(*(v for _, v in self.vary))]
@@ -158,7 +178,8 @@ class SweepSpec:
     def manifest(self) -> dict[str, Any]:
         """JSON-able summary saved beside the results (used by plots)."""
         return {"name": self.name, "point": self.point, "mode": self.mode,
-                "swept": list(self.swept), "base": dict(self.base),
+                "swept": list(self.swept), "axes": [list(a) for a in self.axes],
+                "base": dict(self.base),
                 "params": list(self.point_function().param_names()),
                 "seeds": list(self.seeds), "budget": self.budget.as_dict(),
                 "description": self.description, "source": self.source}
@@ -232,11 +253,16 @@ def _coerce(pf: PointFunction, name: str, value: Any, where: str) -> Any:
         return value
     if kind == "str" and isinstance(value, str):
         return value
-    if kind == "seq" and isinstance(value, list) and value and all(
-            isinstance(x, (int, float, str, bool)) for x in value):
-        return tuple(value)
-    if kind == "seq" and isinstance(value, (int, float, str)) and not isinstance(value, bool):
-        return (value,)
+    if kind == "seq":
+        f = {f.name: f for f in dataclasses.fields(pf.params_cls)}[name]
+        numeric = any(f.metadata.get(k) not in (None, False) for k in ("low", "high", "integer"))
+        items = value if isinstance(value, list) else [value]
+        ok_item = ((lambda x: isinstance(x, (int, float)) and not isinstance(x, bool)) if numeric
+                   else (lambda x: isinstance(x, (int, float, str, bool))))
+        if items and all(ok_item(x) for x in items):
+            return tuple(items)
+        raise ParameterError(f"{where}: expected a {'number or a list of numbers' if numeric else 'list of values'}"
+                             f", got {value!r}")
     if kind == "any" and isinstance(value, (int, float, str, bool)):
         return value
     if kind == "any" and isinstance(value, list):
@@ -331,8 +357,10 @@ def _distribution(pf: PointFunction, name: str, v: Any, where: str) -> Distribut
             raise ParameterError(f"{where}.{key}: expected an integer for randint, got {x!r}")
         lh.append(x)
     low, high = lh
-    if not low < high if dist != "randint" else not low <= high:
-        raise ParameterError(f"{where}: expected low < high, got low={low!r}, high={high!r}")
+    ordered = low <= high if dist == "randint" else low < high
+    if not ordered:
+        rel = "<=" if dist == "randint" else "<"
+        raise ParameterError(f"{where}: expected low {rel} high, got low={low!r}, high={high!r}")
     if dist == "loguniform" and low <= 0:
         raise ParameterError(f"{where}.low: loguniform needs low > 0, got {low!r}")
     return Distribution(dist, low=low, high=high)
@@ -393,18 +421,32 @@ def parse_spec(data: Mapping[str, Any], source: str = "", default_name: str = "s
     resolve_params(pf, base, "base")  # range errors in base name base
 
     vary: list[tuple[str, tuple]] = []
+    zipped: list[tuple[str, tuple]] = []
     rand: list[tuple[str, Distribution]] = []
     n_samples, sample_seed = 0, 0
     if mode in ("grid", "lists"):
         if "random" in sw:
             raise ParameterError(f"sweep.random: only used with mode = \"random\" (mode is {mode!r})")
-        v = _require_table(sw.get("vary"), "sweep.vary") if "vary" in sw else None
-        if not v:
+        v = _require_table(sw.get("vary"), "sweep.vary") if "vary" in sw else {}
+        z = _require_table(sw.get("zip"), "sweep.zip") if "zip" in sw else {}
+        if z and mode != "grid":
+            raise ParameterError("sweep.zip: only used with mode = \"grid\" (mode \"lists\" "
+                                 "zips every [sweep.vary] list already)")
+        if not v and not z:
             raise ParameterError("sweep.vary: missing or empty; give at least one parameter list")
         for k, vals in v.items():
             where = f"sweep.vary.{k}"
             _check_param_name(pf, k, where)
             vary.append((k, _list_of(pf, k, vals, where)))
+        for k, vals in z.items():
+            where = f"sweep.zip.{k}"
+            _check_param_name(pf, k, where)
+            if k in v:
+                raise ParameterError(f"{where}: also in [sweep.vary]; a parameter belongs to one axis")
+            zipped.append((k, _list_of(pf, k, vals, where)))
+        zl = {k: len(vals) for k, vals in zipped}
+        if len(set(zl.values())) > 1:
+            raise ParameterError(f"sweep.zip: the zipped lists must have equal lengths; got {zl}")
         if mode == "lists":
             lens = {k: len(vals) for k, vals in vary}
             if len(set(lens.values())) != 1:
@@ -414,8 +456,9 @@ def parse_spec(data: Mapping[str, Any], source: str = "", default_name: str = "s
             if key in sw:
                 raise ParameterError(f"sweep.{key}: only used with mode = \"random\"")
     else:
-        if "vary" in sw:
-            raise ParameterError("sweep.vary: not used with mode = \"random\"; use [sweep.random]")
+        for key in ("vary", "zip"):
+            if key in sw:
+                raise ParameterError(f"sweep.{key}: not used with mode = \"random\"; use [sweep.random]")
         r = _require_table(sw.get("random"), "sweep.random") if "random" in sw else None
         if not r:
             raise ParameterError("sweep.random: missing or empty; give one distribution per parameter")
@@ -428,13 +471,13 @@ def parse_spec(data: Mapping[str, Any], source: str = "", default_name: str = "s
         n_samples = _int(sw, "n_samples", 0, "sweep.", low=1)
         sample_seed = _int(sw, "sample_seed", 0, "sweep.", low=0)
 
-    swept = [k for k, _ in vary] + [k for k, _ in rand]
+    swept = [k for k, _ in vary] + [k for k, _ in zipped] + [k for k, _ in rand]
     for k in swept:
         if k in RESERVED_COLUMNS:
             raise ParameterError(f"sweep: parameter name {k!r} clashes with a results column")
 
     spec = SweepSpec(name=name, point=sw["point"], mode=mode, base=tuple(base.items()),
-                     vary=tuple(vary), random=tuple(rand), n_samples=n_samples,
+                     vary=tuple(vary), zipped=tuple(zipped), random=tuple(rand), n_samples=n_samples,
                      sample_seed=sample_seed, seeds=seeds, budget=budget,
                      description=description, source=source)
     spec.points()  # every point must validate now, not on a worker

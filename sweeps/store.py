@@ -6,6 +6,7 @@ Layout of a results folder::
       sweep.json              manifest (name, point function, swept names, base, budget)
       spec.toml               copy of the spec last run into this folder
       rows/<point_id>.parquet one row each, written atomically (temp + rename)
+      .lock                   held (flock) by the sweep writing here
 
 The file name is the point's deterministic id (hash of its resolved config
 and seed, :func:`eqspike.sweeps.spec.point_id`), so a row is either there
@@ -16,17 +17,20 @@ with ``retry_failed`` overwrites them.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from eqspike import atomic
-from eqspike.errors import DataError
+from eqspike.errors import DataError, ParameterError
 
 ROWS = "rows"
 MANIFEST = "sweep.json"
 SPEC_COPY = "spec.toml"
+LOCK = ".lock"
 
 #: Leading columns, in this order; parameters, metrics and the rest follow.
 LEAD_COLUMNS = ("point_id", "config_id", "point_index", "repeat", "seed", "sweep", "point")
@@ -42,6 +46,29 @@ class ResultStore:
         self.rows_dir = self.root / ROWS
 
     # ------------------------------------------------------------ writing
+    @contextlib.contextmanager
+    def lock(self):
+        """Hold ``RESULTS/.lock`` (``flock``) while a sweep writes here.
+
+        A second sweep into the same folder is refused with a clear error; the
+        lock goes away with its process, even when that is killed.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / LOCK
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                other = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
+                raise ParameterError(f"another sweep (pid {other}) is writing to {str(self.root)!r}; "
+                                     "wait for it or choose another --out") from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+            yield self
+        finally:
+            os.close(fd)
+
     def prepare(self, manifest: Mapping[str, Any] | None = None, spec_text: str | None = None) -> None:
         """Create the folder, remove temp files a killed writer left, save manifest/spec."""
         self.rows_dir.mkdir(parents=True, exist_ok=True)

@@ -66,9 +66,11 @@ def naive_relax(W, b, x, s, T, rho, beta=0.0, y=None):
     return s
 
 
-@pytest.mark.parametrize("sizes", [(6, 5, 4, 3), (6, 3)])
+@pytest.mark.parametrize("sizes", [(6, 5, 4, 3), (6, 3), (6, 5, 3)])
 @pytest.mark.parametrize("beta", [0.0, 0.7])
-def test_relax_matches_the_equations(sizes, beta):
+@pytest.mark.parametrize("numba", ["1", "0"])
+def test_relax_matches_the_equations(sizes, beta, numba, monkeypatch):
+    monkeypatch.setenv("EQSPIKE_NUMBA", numba)  # (6, 5, 3) runs the compiled kernel with "1"
     rng = np.random.default_rng(1)
     net = Network.init(sizes, rng)
     for bk in net.b:
@@ -248,8 +250,9 @@ def test_activations_and_custom_callable():
     a = train(cfg, data, progress=False)
     b = train(cfg, data, progress=False, activation=lambda v: np.minimum(np.maximum(v, 0), 1))
     c = train(cfg.with_updates(activation="sigmoid"), data, progress=False)
-    np.testing.assert_array_equal(a.net.W[0], b.net.W[0])
-    assert not np.array_equal(a.net.W[0], c.net.W[0])
+    # (hard_sigmoid may run the compiled kernel: equal up to float32 rounding)
+    np.testing.assert_allclose(a.net.W[0], b.net.W[0], rtol=1e-4, atol=1e-5)
+    assert np.abs(a.net.W[0] - c.net.W[0]).max() > 1e-3
 
 
 def test_evaluate_free_phase_only(mnist):

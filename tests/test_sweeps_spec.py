@@ -137,3 +137,63 @@ def test_cli_refuses_malformed_spec_with_one_line(tmp_path):
     assert "sweep.vary.x: expected a non-empty list of numbers, got 'abc'" in r.stderr
     assert "Traceback" not in r.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_device_point_spec_list_valued_params_and_grouped_base():
+    s = loads_spec("""
+[sweep]
+point = "eqspike_device"
+[sweep.vary]
+hidden = [[16], [32, 16]]
+[base.device]
+n_levels = 32
+[base.network]
+lrs = [0.2, 0.1, 0.05]
+""")
+    pts = s.points()
+    assert [p["hidden"] for p in pts] == [(16,), (32, 16)]
+    assert all(p["n_levels"] == 32 and p["lrs"] == (0.2, 0.1, 0.05) for p in pts)
+    with pytest.raises(ParameterError, match="base.network.n_levels: parameter 'n_levels' given twice"):
+        loads_spec("""
+[sweep]
+point = "eqspike_device"
+[sweep.vary]
+d2d_sigma = [0.0]
+[base.device]
+n_levels = 32
+[base.network]
+n_levels = 64
+""")
+    with pytest.raises(ParameterError, match="sweep.vary.hidden"):
+        loads_spec('[sweep]\npoint = "eqspike_device"\n[sweep.vary]\nhidden = [[16], "wide"]\n')
+
+
+def test_randint_is_inclusive():
+    s = loads_spec("""
+[sweep]
+point = "eqspike_device"
+mode = "random"
+n_samples = 60
+[sweep.random]
+T1 = { dist = "randint", low = 3, high = 5 }
+""")
+    assert {p["T1"] for p in s.points()} == {3, 4, 5}
+
+
+def test_zip_axis_inside_a_grid():
+    s = loads_spec("""
+[sweep]
+point = "toy"
+[sweep.vary]
+x = [0.1, 0.2]
+[sweep.zip]
+y = [0.0, 0.5, 1.0]
+noise = [0.0, 0.01, 0.02]
+""")
+    pts = [(p["x"], p["y"], p["noise"]) for p in s.points()]
+    assert sorted(pts) == sorted((x, y, n) for x in (0.1, 0.2) for y, n in ((0, 0), (0.5, 0.01), (1, 0.02)))
+    assert s.axes == (("x",), ("y", "noise")) and s.swept == ("x", "y", "noise")
+    with pytest.raises(ParameterError, match="sweep.zip: the zipped lists must have equal lengths"):
+        loads_spec('[sweep]\npoint = "toy"\n[sweep.zip]\ny = [0.0, 0.5]\nnoise = [0.0]\n')
+    with pytest.raises(ParameterError, match="sweep.zip.x: also in"):
+        loads_spec('[sweep]\npoint = "toy"\n[sweep.vary]\nx = [0.1]\n[sweep.zip]\nx = [0.1]\n')

@@ -155,3 +155,39 @@ def test_cli_summary_and_plot(inline_results, tmp_path, capsys):
     assert main(["sweep", "plot", str(out), "--out", str(tmp_path / "plots")]) == 0
     assert (tmp_path / "plots" / "heatmap_x_y.png").exists()
     assert main(["sweep", "summary", str(tmp_path / "missing")]) == 2
+
+
+def test_second_sweep_into_the_same_folder_is_refused(tmp_path):
+    from eqspike.errors import ParameterError
+    spec = loads_spec(SPEC)
+    with ResultStore(tmp_path).lock():
+        with pytest.raises(ParameterError, match="another sweep .* is writing"):
+            run_sweep(spec, tmp_path, workers=0, progress=False)
+    assert not (tmp_path / "rows").exists() or not list((tmp_path / "rows").iterdir())
+    rep = run_sweep(spec, tmp_path, workers=0, progress=False, limit=2)   # lock released
+    assert rep.n_ok + rep.n_failed == 2
+
+
+def test_zip_axis_gives_one_heatmap_axis(tmp_path):
+    spec = loads_spec("""
+[sweep]
+name = "zipped"
+point = "toy"
+[sweep.vary]
+x = [0.0, 0.5]
+[sweep.zip]
+y = [0.0, 1.0]
+noise = [0.0, 0.01]
+""")
+    run_sweep(spec, tmp_path, workers=0, progress=False)
+    names = {p.name for p in plot_results(read_results(tmp_path), tmp_path / "plots",
+                                          ResultStore(tmp_path).manifest())}
+    assert {"acc_vs_x.png", "acc_vs_y.png", "acc_vs_noise.png", "heatmap_x_y.png"} <= names
+
+
+def test_cli_points_lists_parameters_with_units(capsys):
+    from eqspike.cli import main
+    assert main(["sweep", "points", "eqspike_device"]) == 0
+    out = capsys.readouterr().out
+    assert "g_min_S" in out and "(0, 1) S" in out and "write_energy_J" in out
+    assert main(["sweep", "points", "nope"]) == 2

@@ -51,7 +51,7 @@ class Params:
                          doc="spike encoder of hidden and output neurons")
     input_encoder: str = param("same", unit="", choices=("same",) + tuple(spiking.ENCODERS),
                                doc="spike encoder of the input pixels ('same' = encoder)")
-    pairing: str = param("delayed", unit="", choices=tuple(ev.PAIRINGS),
+    pairing: str = param("both", unit="", choices=tuple(ev.PAIRINGS),
                          doc="which spike a state change is paired with: same_step (the spike "
                              "that caused it), delayed (the next spike), both (average)")
     avg_steps: int = param(10, unit="steps", low=0, integer=True,

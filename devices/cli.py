@@ -1,0 +1,147 @@
+"""``eqspike device ...``: list models, characterise one in ngspice, fit a CSV,
+run a variability Monte Carlo."""
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["register"]
+
+
+def register(subparsers) -> None:
+    from eqspike.cli import HelpFormatter
+    dev = subparsers.add_parser("device", help="synapse devices: compact models, characterisation, profiles",
+                                description="Synapse device models in ngspice -> DeviceProfile JSON. "
+                                            "All values SI (V, A, S, s, J).",
+                                formatter_class=HelpFormatter)
+    sub = dev.add_subparsers(dest="device_command", metavar="SUBCOMMAND")
+
+    p = sub.add_parser("list", help="list compact models and their parameters (with units)",
+                       formatter_class=HelpFormatter)
+    p.add_argument("--model", default=None, help="show only this model")
+    p.set_defaults(func=_list)
+
+    p = sub.add_parser("characterize", help="characterise a model in ngspice and write its profile",
+                       description="Runs an N up + N down pulse train (read after each pulse), the "
+                                   "quasi-static I-V loop, fits the NeuroSim form and writes "
+                                   "profile.json, pulses.parquet, iv.parquet, metrics.json, "
+                                   "pulses.png, iv.png to --out.  Cached by netlist hash.",
+                       formatter_class=HelpFormatter)
+    p.add_argument("--model", required=True, help="model name (see 'eqspike device list')")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="model parameter override in SI units (repeatable), e.g. r_series_ohm=400")
+    p.add_argument("--drive", action="append", default=[], metavar="NAME=VALUE",
+                   help="pulse drive override (repeatable): pulse_up_V, pulse_down_V, pulse_width_s (s), "
+                        "rise_s, read_V, read_s, gap_s, read_gate_V")
+    p.add_argument("--pulses", type=int, default=None,
+                   help="pulses per direction; None: the model's (e.g. 127 for taox_rram)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--name", default=None, help="profile name; None: the model name")
+    p.add_argument("--c2c-sigma", type=float, default=None,
+                   help="c2c spread to record in the profile, relative to (G_max - G_min); "
+                        "None: not measured (0)")
+    p.add_argument("--d2d-sigma", type=float, default=0.0, help="d2d spread to record (relative)")
+    p.add_argument("--no-iv", action="store_true", help="skip the I-V loop")
+    p.add_argument("--no-cache", action="store_true", help="run ngspice even if a cached result exists")
+    p.set_defaults(func=_characterize)
+
+    p = sub.add_parser("fit", help="fit a measured pulse CSV to a profile",
+                       description="CSV columns: pulse (integer), direction (up/ltp or down/ltd), "
+                                   "conductance_S (S); optional write_energy_J (J).  Writes "
+                                   "profile.json, fit.csv and fit.png to --out.",
+                       formatter_class=HelpFormatter)
+    p.add_argument("csv", help="pulse CSV")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--name", default=None, help="profile name; None: the CSV file name")
+    p.add_argument("--method", choices=("fit", "table"), default="fit",
+                   help="step table from the fitted NeuroSim curve or from the raw steps")
+    p.add_argument("--pulse-up-V", type=float, default=1.0, help="potentiating amplitude (V)")
+    p.add_argument("--pulse-down-V", type=float, default=-1.0, help="depressing amplitude (V)")
+    p.add_argument("--pulse-width-s", type=float, default=1e-7, help="write pulse width (s)")
+    p.add_argument("--read-voltage-V", type=float, default=0.1, help="read voltage (V)")
+    p.set_defaults(func=_fit)
+
+    p = sub.add_parser("variability", help="d2d and c2c Monte Carlo of a model",
+                       description="Device-to-device: log-normal spread of the model's D2D parameters; "
+                                   "cycle-to-cycle: log-normal per-pulse jitter of the switching rate.",
+                       formatter_class=HelpFormatter)
+    p.add_argument("--model", required=True, help="model name")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="model parameter override")
+    p.add_argument("--devices", type=int, default=20, help="Monte Carlo instances")
+    p.add_argument("--pulses", type=int, default=None, help="pulses per direction")
+    p.add_argument("--d2d-sigma", type=float, default=0.1, help="relative d2d parameter spread")
+    p.add_argument("--c2c-sigma", type=float, default=0.0, help="log-normal per-pulse rate jitter")
+    p.add_argument("--strategy", choices=("auto", "one_netlist", "per_device"), default="auto",
+                   help="many instances in one netlist, or one netlist per device over worker processes")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (per_device)")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=_variability)
+
+    dev.set_defaults(func=lambda args: (dev.print_help(), 2)[1])
+
+
+def _list(args: argparse.Namespace) -> int:
+    from eqspike.params import describe
+    from .models import MODELS, get_model
+    names = [args.model] if args.model else list(MODELS)
+    for n in names:
+        spec = get_model(n)
+        print(f"{spec.name}  ({spec.kind}) - {spec.description}")
+        print(f"    source: {spec.source}")
+        d = spec.drive
+        print(f"    default drive: {d.pulse_up_V:g} V / {d.pulse_down_V:g} V, {d.pulse_width_s:g} s pulses, "
+              f"read {d.read_V:g} V; {spec.n_pulses} pulses per direction")
+        for row in describe(spec.params_cls):
+            unit = f" {row['unit']}" if row["unit"] else ""
+            val = f"{row['default']!r}{unit}"
+            print(f"    {row['name']:<18} = {val:<16} range {row['range']:<26} {row['doc']}")
+        print()
+    return 0
+
+
+def _characterize(args: argparse.Namespace) -> int:
+    from eqspike.params import parse_overrides
+    from .characterize import characterize
+    res = characterize(args.model, overrides=parse_overrides(args.param),
+                       drive_overrides=parse_overrides(args.drive), n_pulses=args.pulses,
+                       out_dir=args.out, cache=not args.no_cache, iv=not args.no_iv,
+                       c2c_sigma=args.c2c_sigma, d2d_sigma=args.d2d_sigma, name=args.name)
+    p = res.profile
+    print(f"{p.name}: G {p.g_min_S:.4g}-{p.g_max_S:.4g} S (on/off {p.on_off:.3g}), {p.n_levels} levels, "
+          f"NL {p.nl_ltp:.3g}/{p.nl_ltd:.3g}, write energy {p.write_energy_up_J:.3g}/{p.write_energy_down_J:.3g} J"
+          f"{' (cached)' if res.cached else ''}")
+    print(f"wrote {args.out}/profile.json and tables/plots")
+    return 0
+
+
+def _fit(args: argparse.Namespace) -> int:
+    from pathlib import Path
+    from eqspike.atomic import write_csv
+    from .fit import fit_csv
+    out = Path(args.out)
+    prof, data, m = fit_csv(args.csv, name=args.name, method=args.method, pulse_up_V=args.pulse_up_V,
+                            pulse_down_V=args.pulse_down_V, pulse_width_s=args.pulse_width_s,
+                            read_voltage_V=args.read_voltage_V, png=str(out / "fit.png"))
+    prof.to_json(out / "profile.json")
+    write_csv(out / "fit.csv", data)
+    print(f"{prof.name}: G {prof.g_min_S:.4g}-{prof.g_max_S:.4g} S, NL {prof.nl_ltp:.3g}/{prof.nl_ltd:.3g}, "
+          f"c2c {prof.c2c_sigma:.3g}, {prof.n_levels} levels; wrote {out}/profile.json, fit.csv, fit.png")
+    return 0
+
+
+def _variability(args: argparse.Namespace) -> int:
+    from pathlib import Path
+    from eqspike.atomic import write_json, write_parquet
+    from eqspike.params import parse_overrides
+    from .variability import monte_carlo
+    res = monte_carlo(args.model, overrides=parse_overrides(args.param), n_devices=args.devices,
+                      n_pulses=args.pulses, d2d_sigma=args.d2d_sigma, c2c_sigma=args.c2c_sigma,
+                      strategy=args.strategy, workers=args.workers, seed=args.seed, progress=True,
+                      png=str(Path(args.out) / "variability.png"))
+    write_parquet(Path(args.out) / "variability.parquet", res.table)
+    write_json(Path(args.out) / "variability.json", res.summary)
+    s = res.summary
+    print(f"{args.model}: {args.devices} devices ({s['strategy']}, {s['wall_s']:.1f} s): "
+          f"d2d G_max spread {s['d2d_g_max_rel']:.3g}, step-scale spread {s['d2d_step_rel']:.3g}, "
+          f"c2c {s['c2c_sigma']:.3g}")
+    return 0

@@ -1,0 +1,317 @@
+"""``eqspike run`` (the main job) and ``eqspike compare`` (profiles side by side).
+
+``eqspike run``: characterise the default device (ngspice, cached) and the
+default neuron and crossbar circuits (cached), train EqSpike on MNIST with
+them, and write a report folder (report.md, energy table and bar chart, GPU
+ratio, pulse response, f-I curve, STDP window).
+
+``eqspike compare --profile A.json --profile B.json``: the same network with
+ideal synapses and with each device, accuracy and energy side by side.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+DEFAULTS = {"n_train": 6000, "n_test": 2000, "epochs": 2}
+FULL = {"n_train": None, "n_test": None, "epochs": 12}
+
+_EPILOG = """\
+Units: conductances in siemens (S), energies in joules (J), times in seconds
+(s), rates in hertz (Hz); learning rates, beta, eps and w_max are
+dimensionless (weights W = (G+ - G-) / G_ref).
+
+Training recipe (../shared/docs/eqspike-findings.md, best measured spiking
+setting): Bernoulli spikes, delayed pairing, +-beta nudging with beta 1,
+end-of-phase averaging over 10 steps, lr 0.1 / 0.03, cosine schedule.
+Default size: {n_train} training / {n_test} test images x {epochs} epochs
+(about 10 min on 2 idle cores); --full: all 60,000 / 10,000 images x 12
+epochs (hours on 2 cores).
+
+Report folder (--out, default reports/<UTC timestamp>): report.md (slides-
+ready summary), energy_breakdown.csv/.png, energy_summary.json,
+gpu_comparison.csv, gpu_ratio.png, device_pulse_response.png,
+neuron_fi.png, stdp_window.png/.csv, the three profiles as JSON, and the
+training run (metrics.csv, accuracy.png, checkpoint.npz).
+"""
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps line breaks; defaults are written into each help text."""
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+
+
+def _add_common(p) -> None:
+    from eqspike.network.synapses import POLICIES, SCHEMES
+    g = p.add_argument_group("data and output")
+    g.add_argument("--data-dir", default=None, metavar="DIR",
+                   help="folder holding mnist/ or the four IDX files (default: $EQSPIKE_DATA_DIR, cache)")
+    g.add_argument("--out", default=None, metavar="DIR", help="report folder (default reports/<UTC time>)")
+    g.add_argument("--no-progress", action="store_true", help="no progress bars")
+    g = p.add_argument_group("circuits")
+    g.add_argument("--neuron", default="default", metavar="JSON|default|ideal",
+                   help="neuron profile: 'default' characterises the default neuron circuit in "
+                        "ngspice (cached), 'ideal' a hard-sigmoid stand-in, or a NeuronProfile JSON "
+                        "(default: default)")
+    g.add_argument("--crossbar", default="default", metavar="JSON|default|ideal",
+                   help="crossbar profile: 'default' (ngspice, cached), 'ideal' (analytic V^2 G t, "
+                        "0.1 V, 10 ns) or a CrossbarProfile JSON (default: default)")
+    g.add_argument("--rho", default="neuron", choices=("neuron", "hard_sigmoid"),
+                   help="activation: the neuron's f-I curve, or the hard sigmoid (default: neuron)")
+    g = p.add_argument_group("synapses (differential device pairs)")
+    g.add_argument("--policy", default="stochastic", choices=POLICIES,
+                   help="pulse count from dW: sign (Manhattan), round, stochastic rounding "
+                        "(default: stochastic)")
+    g.add_argument("--scheme", default="potentiate", choices=SCHEMES,
+                   help="which device gets the pulses (default: potentiate)")
+    g.add_argument("--w-max", type=_floats, default=(0.15,), metavar="W[,W2]",
+                   help="weight of one device swept over its full range, per weight layer "
+                        "(dimensionless; G_ref = (g_max - g_min) / w_max) (default: 0.15)")
+    g.add_argument("--max-pulses", type=int, default=8, help="most pulses per synapse per update (default: 8)")
+    g.add_argument("--refresh", default="periodic", choices=("none", "periodic"),
+                   help="re-program saturating pairs to the same W (default: periodic)")
+    g.add_argument("--refresh-every", type=int, default=50, help="updates between refreshes (default: 50)")
+    g.add_argument("--quantize", default="levels", choices=("levels", "none"),
+                   help="snap G to the device's n_levels states (default: levels)")
+    g = p.add_argument_group("training")
+    g.add_argument("--full", action="store_true",
+                   help="paper scale: all 60,000 / 10,000 images, 12 epochs (hours on 2 cores)")
+    g.add_argument("--n-train", type=int, default=None,
+                   help=f"training images (default {DEFAULTS['n_train']}; --full: all)")
+    g.add_argument("--n-test", type=int, default=None,
+                   help=f"test images (default {DEFAULTS['n_test']}; --full: all)")
+    g.add_argument("--epochs", type=int, default=None, help=f"epochs (default {DEFAULTS['epochs']}; --full: 12)")
+    g.add_argument("--hidden", type=int, default=500, help="hidden neurons of 784-H-10 (default: 500)")
+    g.add_argument("--T1", type=int, default=60, help="free-phase steps (default: 60)")
+    g.add_argument("--T2", type=int, default=20, help="nudged-phase steps, each (default: 20)")
+    g.add_argument("--beta", type=float, default=1.0, help="nudging strength, dimensionless (default: 1.0)")
+    g.add_argument("--lr", type=_floats, default=(0.1, 0.03), metavar="LR1,LR2",
+                   help="learning rates per weight layer, dimensionless (default: 0.1,0.03)")
+    g.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "run", help="main job: characterise device + neuron, train EqSpike on MNIST, energy report",
+        description="Characterise the default device and neuron circuits (ngspice, cached), train\n"
+                    "EqSpike on MNIST with them and write a report folder with accuracy, energy\n"
+                    "per inference and per training example, and the GPU comparison.",
+        epilog=_EPILOG.format(**DEFAULTS), formatter_class=_Formatter)
+    p.add_argument("--device", default="taox_rram", metavar="MODEL|JSON|ideal",
+                   help="synapse device: a model characterised in ngspice (taox_rram: 128-level "
+                        "RRAM, fefet: 32-level FeFET), a DeviceProfile JSON, or 'ideal' float "
+                        "synapses (default: taox_rram)")
+    _add_common(p)
+    p.set_defaults(func=run_main)
+
+    c = subparsers.add_parser(
+        "compare", help="train the same network with ideal synapses and with each device profile",
+        description="Train the same EqSpike network with ideal synapses and with each given device\n"
+                    "profile; plot accuracy and energy side by side and write compare.csv.",
+        epilog=_EPILOG.format(**DEFAULTS), formatter_class=_Formatter)
+    c.add_argument("--profile", action="append", default=[], metavar="JSON|MODEL",
+                   help="device profile JSON or characterised model name (repeatable; "
+                        "default: taox_rram and fefet)")
+    c.add_argument("--no-ideal", action="store_true", help="skip the ideal-synapse baseline")
+    _add_common(c)
+    c.set_defaults(func=run_compare)
+
+
+# --------------------------------------------------------------------------- helpers
+def _say(msg: str) -> None:
+    from tqdm import tqdm
+    tqdm.write(f"eqspike: {msg}")
+    sys.stdout.flush()
+
+
+def _train_config(args):
+    from eqspike.network.config import TrainConfig
+    sz = FULL if args.full else DEFAULTS
+    n_train = args.n_train if args.n_train is not None else sz["n_train"]
+    n_test = args.n_test if args.n_test is not None else sz["n_test"]
+    epochs = args.epochs if args.epochs is not None else sz["epochs"]
+    return TrainConfig(sizes=(784, int(args.hidden), 10), rule="eqspike", epochs=epochs,
+                       batch_size=20, T1=args.T1, T2=args.T2, beta=args.beta, lrs=args.lr,
+                       lr_schedule="cosine", symmetric_nudging=True, seed=args.seed,
+                       n_train=n_train, n_test=n_test,
+                       rule_params={"encoder": "bernoulli", "pairing": "delayed", "avg_steps": 10})
+
+
+def _syn_config(args):
+    from eqspike.network.synapses import DeviceSynapseConfig
+    return DeviceSynapseConfig(policy=args.policy, scheme=args.scheme, w_max=args.w_max,
+                               max_pulses=args.max_pulses, refresh=args.refresh,
+                               refresh_every=args.refresh_every, quantize=args.quantize, seed=args.seed)
+
+
+def _out_dir(args, kind: str) -> Path:
+    if args.out:
+        return Path(args.out)
+    return Path("reports") / f"{kind}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
+
+
+def _epoch_printer(cfg, label: str = ""):
+    def on_epoch(row, net):
+        _say(f"{label}epoch {int(row['epoch'])}/{cfg.epochs}: train acc {100 * row['train_acc']:.2f} %, "
+             f"test acc {100 * row['test_acc']:.2f} %, {row['seconds']:.0f} s")
+    return on_epoch
+
+
+def _circuits(args):
+    from eqspike.network.hardware import load_crossbar, load_neuron
+    neuron, n_note = load_neuron(args.neuron, progress=_say)
+    xbar, x_note = load_crossbar(args.crossbar, progress=_say)
+    return neuron, n_note, xbar, x_note
+
+
+# --------------------------------------------------------------------------- run
+def run_main(args) -> int:
+    from eqspike import atomic
+    from eqspike.datasets import load_dataset
+    from eqspike.network import report as rp
+    from eqspike.network.hardware import load_device, train_on_hardware
+
+    t0 = time.perf_counter()
+    progress = not args.no_progress
+    out = _out_dir(args, "run")
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = _train_config(args)
+    syn_cfg = _syn_config(args)
+    _say(f"[1/5] device: {args.device}")
+    device, d_note = load_device(args.device, progress=_say)
+    _say("[2/5] neuron and crossbar circuits")
+    neuron, n_note, xbar, x_note = _circuits(args)
+    for prof, fn in ((device, "device_profile.json"), (neuron, "neuron_profile.json"),
+                     (xbar, "crossbar_profile.json")):
+        if prof is not None:
+            prof.to_json(out / fn)
+    _say("[3/5] loading MNIST")
+    data = load_dataset(args.data_dir, progress=progress)
+    _say(f"[4/5] training EqSpike {'-'.join(map(str, cfg.sizes))} on {cfg.n_train or 'all'} images x "
+         f"{cfg.epochs} epoch(s) with {device.name if device is not None else 'ideal synapses'} "
+         f"and neuron '{neuron.name}'")
+    res = train_on_hardware(cfg, data, device=device, neuron=neuron, crossbar=xbar,
+                            syn_config=syn_cfg, run_dir=out, use_neuron_transfer=args.rho == "neuron",
+                            progress=progress, on_epoch=_epoch_printer(cfg))
+    _say("[5/5] energy ledger and report")
+    bd = res.ledger.breakdown()
+    atomic.write_csv(out / "energy_breakdown.csv", bd)
+    atomic.write_json(out / "energy_summary.json", res.summary)
+    atomic.write_csv(out / "gpu_comparison.csv", res.gpu)
+    figures = {}
+    rp.plot_energy_bars(bd, out / "energy_breakdown.png")
+    rp.plot_gpu_ratio(res.gpu, res.summary, out / "gpu_ratio.png")
+    figures["Accuracy per epoch"] = "accuracy.png"
+    if device is not None:
+        rp.plot_device(device, out / "device_pulse_response.png")
+        figures["Device pulse response used"] = "device_pulse_response.png"
+    rp.plot_neuron(neuron, out / "neuron_fi.png")
+    figures["Neuron f-I curve used as rho"] = "neuron_fi.png"
+    try:
+        from eqspike.network.neuron_transfer import NeuronTransfer
+        act = NeuronTransfer(neuron) if args.rho == "neuron" else None
+        opts = cfg.rule_options()
+        if rp.plot_stdp(out / "stdp_window.png", out / "stdp_window.csv", opts.pairing, cfg.eps, act):
+            figures["STDP window of the spike-driven update"] = "stdp_window.png"
+    except Exception as e:  # noqa: BLE001 - the STDP figure is optional; say why it is missing
+        _say(f"WARNING: STDP window not drawn ({type(e).__name__}: {e})")
+    notes = {"device": d_note, "neuron": n_note, "crossbar": x_note}
+    cmd = "eqspike " + " ".join(sys.argv[1:]) if sys.argv and "eqspike" in sys.argv[0] else "eqspike run"
+    rp.write_report(out, cfg=cfg, syn_cfg=syn_cfg, result=res, notes=notes, device=device,
+                    neuron=neuron, crossbar=xbar, figures=figures,
+                    elapsed_s=time.perf_counter() - t0, command=cmd)
+    s = res.summary
+    v100 = res.gpu.iloc[0]
+    print(f"test accuracy {100 * s['test_acc']:.2f} %; energy per inference "
+          f"{rp.fmt_J(s['energy_per_inference_J'])}, per training example "
+          f"{rp.fmt_J(s['energy_per_training_example_J'])}; vs {v100.reference}: "
+          f"{v100.ratio_inference:.3g}x (inference), {v100.ratio_training:.3g}x (training)")
+    print(f"report: {out / 'report.md'}")
+    return 0
+
+
+# --------------------------------------------------------------------------- compare
+def run_compare(args) -> int:
+    import pandas as pd
+
+    from eqspike import atomic
+    from eqspike.datasets import load_dataset
+    from eqspike.network import report as rp
+    from eqspike.network.hardware import load_device, train_on_hardware
+
+    progress = not args.no_progress
+    out = _out_dir(args, "compare")
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = _train_config(args)
+    syn_cfg = _syn_config(args)
+    specs = (["ideal"] if not args.no_ideal else []) + (args.profile or ["taox_rram", "fefet"])
+    devices = []
+    for spec in specs:  # resolve every profile first: a bad file fails before any training
+        dev, note = load_device(spec, progress=_say)
+        devices.append((spec, dev, note))
+    neuron, n_note, xbar, x_note = _circuits(args)
+    data = load_dataset(args.data_dir, progress=progress)
+    rows = []
+    for i, (spec, dev, note) in enumerate(devices):
+        name = dev.name if dev is not None else "ideal"
+        _say(f"[{i + 1}/{len(devices)}] training with {name} ({note})")
+        run_dir = out / f"{i:02d}-{name}"
+        res = train_on_hardware(cfg, data, device=dev, neuron=neuron, crossbar=xbar, syn_config=syn_cfg,
+                                run_dir=run_dir, use_neuron_transfer=args.rho == "neuron",
+                                progress=progress, on_epoch=_epoch_printer(cfg, f"{name}: "))
+        atomic.write_csv(run_dir / "energy_breakdown.csv", res.ledger.breakdown())
+        s = res.summary
+        rows.append({"synapses": name, "source": note, "test_acc": s["test_acc"], "train_acc": s["train_acc"],
+                     "energy_per_inference_J": s["energy_per_inference_J"],
+                     "energy_per_training_example_J": s["energy_per_training_example_J"],
+                     "write_energy_per_training_example_J": s["train_write_J"],
+                     "pulses_per_training_example": s.get("pulses_per_training_example", 0.0),
+                     "ratio_inference_vs_V100": float(res.gpu.ratio_inference.iloc[0]),
+                     "ratio_training_vs_V100": float(res.gpu.ratio_training.iloc[0]),
+                     "seconds_per_epoch": float(res.train.metrics["seconds"].mean())})
+        df = pd.DataFrame(rows)
+        atomic.write_csv(out / "compare.csv", df)
+    _plot_compare(df, out / "compare.png")
+    print(df[["synapses", "test_acc", "energy_per_inference_J", "energy_per_training_example_J"]]
+          .to_string(index=False))
+    print(f"results: {out / 'compare.csv'}, {out / 'compare.png'}")
+    return 0
+
+
+def _plot_compare(df, path: Path) -> Path:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from eqspike import atomic
+    from eqspike.network.report import fmt_J
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.8))
+    x = range(len(df))
+    a1.bar(x, 100 * df["test_acc"], color="#1f77b4")
+    for i, v in enumerate(df["test_acc"]):
+        a1.text(i, 100 * v, f"{100 * v:.2f} %", ha="center", va="bottom", fontsize=8)
+    a1.set_xticks(list(x))
+    a1.set_xticklabels(df["synapses"], fontsize=8)
+    a1.set_ylabel("test accuracy (%)")
+    a1.set_ylim(max(0, 100 * df["test_acc"].min() - 10), 100)
+    w = 0.4
+    a2.bar([i - w / 2 for i in x], df["energy_per_inference_J"], w, label="per inference")
+    a2.bar([i + w / 2 for i in x], df["energy_per_training_example_J"], w, label="per training example")
+    for i, (a, b) in enumerate(zip(df["energy_per_inference_J"], df["energy_per_training_example_J"])):
+        a2.text(i - w / 2, a, fmt_J(a), ha="center", va="bottom", fontsize=7)
+        a2.text(i + w / 2, b, fmt_J(b), ha="center", va="bottom", fontsize=7)
+    a2.set_yscale("log")
+    a2.set_xticks(list(x))
+    a2.set_xticklabels(df["synapses"], fontsize=8)
+    a2.set_ylabel("energy (J)")
+    a2.legend(fontsize=8)
+    fig.suptitle("Same EqSpike network, different synapses", fontsize=10)
+    return atomic.save_figure(path, fig)

@@ -1,0 +1,81 @@
+"""Crossbar column in real ngspice: Kirchhoff charge, IR drop, read energy; model card; CLI."""
+import dataclasses
+
+import numpy as np
+import pytest
+
+from eqspike.circuits.crossbar import CrossbarColumn, crossbar_profile, ir_drop_sweep, measure_column
+from eqspike.errors import ParameterError
+
+pytestmark = pytest.mark.spice
+
+
+def test_charge_is_sum_g_v_t_at_zero_wire_resistance():
+    col = CrossbarColumn(n_rows=12, g_min_S=2e-6, g_max_S=20e-6)
+    m = measure_column(col)
+    ideal = np.sum(np.linspace(2e-6, 20e-6, 12)) * col.read_voltage_V * (col.read_pulse_width_s + col.rise_time_s)
+    assert m["ideal_charge_C"] == pytest.approx(ideal, rel=1e-12)
+    assert m["charge_C"] == pytest.approx(ideal, rel=0.01)
+
+
+def test_ir_drop_error_grows_with_wire_resistance():
+    df = ir_drop_sweep(CrossbarColumn(n_rows=16), r_wire_ohm=(0.0, 3.0, 30.0, 300.0))
+    err = df["charge_error"].to_numpy()
+    assert abs(err[0]) < 0.01
+    assert np.all(np.diff(err) > 0), err
+    assert err[-1] > 0.05
+
+
+def test_read_energy_is_v2gt_plus_wire(tmp_path, monkeypatch):
+    monkeypatch.setenv("EQSPIKE_CACHE_DIR", str(tmp_path))
+    p = crossbar_profile(cache=True, with_ir_sweep=False, g_ref_S=4e-6)
+    v, t = p.read_voltage_V, p.read_pulse_width_s
+    # wire part: the driver charges the row wire once per event (C V^2)
+    c_row = CrossbarColumn().n_cols * CrossbarColumn().c_wire_F
+    assert p.wire_energy_per_event_J == pytest.approx(c_row * v ** 2, rel=0.02)
+    assert p.read_energy_per_event_J == pytest.approx(v ** 2 * 4e-6 * t + p.wire_energy_per_event_J, rel=0.01)
+    G = np.array([1e-6, 4e-6, 8e-6])
+    np.testing.assert_allclose(p.read_energy_J(G), v ** 2 * G * t + p.wire_energy_per_event_J)
+    # cached: same content from the JSON
+    assert crossbar_profile(cache=True, with_ir_sweep=False, g_ref_S=4e-6) == p
+
+
+def test_crossbar_bad_inputs():
+    with pytest.raises(ParameterError, match="g_max_S"):
+        CrossbarColumn(g_min_S=1e-5, g_max_S=1e-6)
+    with pytest.raises(ParameterError, match="read_voltage_V"):
+        CrossbarColumn(read_voltage_V=0.0)
+    with pytest.raises(ParameterError, match="unknown parameter"):
+        crossbar_profile(cache=False, r_wire_kohm=1.0)
+
+
+def test_model_card_on_currents_and_threshold():
+    """PTM 180 nm card: NMOS/PMOS on-current per um at |Vgs| = |Vds| = 1.8 V, off much lower."""
+    from eqspike.circuits.technology import get_technology
+    from eqspike.spice import run_netlist
+    tech = get_technology("ptm180")
+    net = "\n".join(["card check", tech.card(),
+                     "Vd d 0 1.8", "Vg g 0 0", "Vdp dp 0 -1.8", "Vgp gp 0 0",
+                     f"M1 d g 0 0 {tech.nmos} w=1u l=0.18u",
+                     f"M2 dp gp 0 0 {tech.pmos} w=1u l=0.18u",
+                     ".dc Vg 0 1.8 0.9", ".end"])
+    r = run_netlist(net, ["vd#branch"])
+    i_n = -r["vd#branch"]
+    assert 300e-6 < i_n[-1] < 1000e-6      # ~700 uA/um published for 180 nm NMOS
+    assert i_n[0] < 1e-9                   # off current
+    net_p = net.replace(".dc Vg 0 1.8 0.9", ".dc Vgp 0 -1.8 -0.9")
+    i_p = run_netlist(net_p, ["vdp#branch"])["vdp#branch"]
+    assert 100e-6 < i_p[-1] < 500e-6
+    assert i_p[0] < 5e-9
+
+
+def test_cli_list_and_errors(capsys):
+    from eqspike.cli import main
+    assert main(["circuit", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "axon_hillock" in out and "lif" in out and "crossbar_column" in out and "c_fb_F" in out
+    assert main(["circuit", "characterize", "--circuit", "nope", "--out", "/tmp/unused"]) == 2
+    assert "unknown circuit 'nope'" in capsys.readouterr().err
+    assert main(["circuit", "characterize", "--circuit", "lif", "--param", "c_mem_F=-1e-15",
+                 "--out", "/tmp/unused"]) == 2
+    assert "c_mem_F" in capsys.readouterr().err

@@ -1,0 +1,69 @@
+"""Characterisation orchestration, cache, default profiles, CLI, variability (real ngspice)."""
+import numpy as np
+import pytest
+
+from eqspike.cli import main
+from eqspike.devices.characterize import characterize, default_profile
+from eqspike.devices.profile import DeviceProfile
+from eqspike.devices.variability import monte_carlo
+
+pytestmark = pytest.mark.spice
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("EQSPIKE_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def test_characterize_writes_and_caches(tmp_path, cache):
+    out = tmp_path / "out"
+    r1 = characterize("vteam", n_pulses=20, out_dir=out)
+    assert not r1.cached
+    for f in ("profile.json", "pulses.parquet", "iv.parquet", "metrics.json", "pulses.png", "iv.png"):
+        assert (out / f).exists(), f
+    prof = DeviceProfile.from_json(out / "profile.json")
+    assert prof == r1.profile
+    assert prof.provenance["netlist_hash"] and prof.provenance["ngspice_version"]
+    assert prof.provenance["parameters"]["r_on_ohm"] == 50.0
+    assert set(r1.pulses.columns) >= {"pulse", "direction", "conductance_S", "write_energy_J", "amplitude_V"}
+    r2 = characterize("vteam", n_pulses=20)
+    assert r2.cached and r2.profile == r1.profile
+    # a changed parameter changes the netlist hash: not served from the cache
+    r3 = characterize("vteam", n_pulses=20, overrides={"r_off_ohm": 2000.0}, iv=False)
+    assert not r3.cached and r3.profile.g_min_S < r1.profile.g_min_S
+
+
+def test_default_profiles(cache):
+    taox = default_profile("taox_rram")
+    assert taox.n_levels == 128 and taox.n_pulses == 127
+    assert 0.5e-6 <= taox.g_min_S and taox.g_max_S <= 20e-6
+    assert taox.c2c_sigma == pytest.approx(0.037) and "c2c_source" in taox.provenance
+    assert taox.write_energy_up_J > 0 and taox.pulse_up_V == pytest.approx(1.6)
+    G = np.linspace(taox.g_min_S, taox.g_max_S, 9)
+    assert np.all(taox.dg_up(G) >= 0) and np.all(taox.dg_down(G) >= 0)
+    fe = default_profile("fefet")
+    assert fe.n_levels == 32 and fe.model == "fefet"
+
+
+def test_cli_list_and_characterize(tmp_path, cache, capsys):
+    assert main(["device", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "taox_rram" in out and "r_series_ohm" in out and "ohm" in out
+    assert main(["device", "characterize", "--model", "ftj", "--pulses", "10", "--no-iv",
+                 "--out", str(tmp_path / "ftj")]) == 0
+    assert DeviceProfile.from_json(tmp_path / "ftj" / "profile.json").n_pulses == 10
+    for bad in (["--drive", "pulse_width_s=-1e-9"], ["--pulses", "0"], ["--param", "g_on_S=nan"],
+                ["--param", "bogus=1"]):
+        assert main(["device", "characterize", "--model", "ftj", "--out", str(tmp_path / "x"), *bad]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("eqspike: error:") and "Traceback" not in err
+
+
+def test_variability_strategies_agree():
+    kw = dict(n_devices=3, n_pulses=10, d2d_sigma=0.2, seed=5)
+    a = monte_carlo("vteam", strategy="one_netlist", **kw)
+    b = monte_carlo("vteam", strategy="per_device", workers=2, **kw)
+    assert np.allclose(a.conductance_S, b.conductance_S, rtol=1e-4)
+    assert a.summary["d2d_g_max_rel"] > 0.01  # the d2d spread shows up
+    assert set(a.table.columns) >= {"device", "pulse", "conductance_S", "write_energy_J"}

@@ -1,0 +1,116 @@
+"""Compact models in real ngspice: I-V loops, pulse trains, energy, calibration bars."""
+import numpy as np
+import pytest
+
+from eqspike.devices.iv import iv_loop
+from eqspike.devices.models import MODELS, IVDrive, PulseDrive, get_model
+from eqspike.devices.pulses import analyse_train, pulse_response, simulate_train, split_train
+from eqspike.errors import ParameterError
+
+pytestmark = pytest.mark.spice
+
+
+@pytest.mark.parametrize("model", ["vteam", "taox_rram", "ftj"])
+def test_memristor_loop_pinched_and_hysteretic(model):
+    df, m = iv_loop(model)
+    v, i = df["voltage_V"].to_numpy(), df["current_A"].to_numpy()
+    peak = np.max(np.abs(i))
+    # pinched: |I| where the sweep crosses V = 0 (interpolated on ngspice's points) < 1 % of peak
+    t = df["time_s"].to_numpy()
+    T = get_model(model).iv.period_s
+    i_zero = np.abs(np.interp([T / 2, T], t, i))
+    assert np.all(i_zero < 0.01 * peak)
+    assert m["pinch_ratio"] < 0.01
+    # hysteretic: rising and falling branches differ by > 2x at some voltage
+    rising = t < T / 4
+    falling = (t > T / 4) & (t < T / 2)
+    vs = np.linspace(0.1, 0.9, 41) * v.max()
+    up = np.interp(vs, v[rising], i[rising])
+    dn = np.interp(vs, v[falling][::-1], i[falling][::-1])
+    assert np.max(np.maximum(up / dn, dn / up)) > 2
+    assert m["max_branch_ratio"] > 2
+
+
+def test_fefet_threshold_loop():
+    df, m = iv_loop("fefet")
+    assert {"gate_voltage_V", "drain_current_A"} <= set(df.columns)
+    assert m["max_branch_ratio"] > 2  # memory window: the threshold moved
+
+
+@pytest.mark.parametrize("model", ["vteam", "taox_rram", "fefet"])
+def test_pulses_monotone(model):
+    df, m, run = pulse_response(model, n_pulses=30)
+    g = df["conductance_S"].to_numpy()
+    up, down = g[:31], g[30:]
+    tol = 1e-9 * g.max()  # noise-free run: monotone to solver precision
+    assert np.all(np.diff(up) > -tol) and np.all(np.diff(down) < tol)
+    assert up[-1] > 1.2 * up[0] and down[-1] < up[-1] - 0.2 * (up[-1] - up[0])  # G moves both ways
+
+
+def test_pulses_monotone_with_c2c_noise():
+    spec = get_model("vteam")
+    p = spec.params({"c2c_sigma": 0.5, "noise_period_s": spec.drive.period_s})
+    run = simulate_train(spec, p, n_up=40, n_down=40, seed=3)
+    up, down = split_train(run.conductance_S[0], 40)
+    steps = np.diff(up)
+    # rate noise changes the step size, never the direction
+    assert np.all(steps > -1e-9 * up.max()) and np.all(np.diff(down) < 1e-9 * up.max())
+    clean = simulate_train(spec, spec.params(), n_up=40, n_down=40)
+    assert np.max(np.abs(run.conductance_S - clean.conductance_S)) > 1e-4 * up.max()  # the noise acts
+
+
+@pytest.mark.parametrize("model", ["taox_rram", "fefet"])
+def test_write_energy_matches_independent_integral(model):
+    spec = get_model(model)
+    run = simulate_train(spec, n_up=5, n_down=5, keep_waveforms=True)
+    t, v, i = run.time_s, run.drive_V, run.current_A[0]
+    s = run.schedule
+    for k in range(10):
+        sel = (t >= s.write_start_s[k] - 1e-15) & (t <= s.write_end_s[k] + 1e-15)
+        tt, p = t[sel], v[sel] * i[sel]
+        e = float(np.sum(0.5 * (p[1:] + p[:-1]) * np.diff(tt)))
+        assert run.write_energy_J[0, k] == pytest.approx(e, rel=1e-6, abs=1e-24)
+        assert e > 0
+        # the pulse's charge times its amplitude bounds the energy from above
+        q = float(np.sum(0.5 * (np.abs(i[sel][1:]) + np.abs(i[sel][:-1])) * np.diff(tt)))
+        assert e <= abs(s.amplitudes_V[k]) * q * (1 + 1e-9)
+
+
+def test_taox_meets_anchor():
+    df, m, _ = pulse_response("taox_rram")  # 127 + 127 pulses, 1.6 V / 50 ns
+    assert 0.5e-6 <= m["g_min_S"] <= 2e-6       # anchor 1 uS, within 2x
+    assert 5e-6 <= m["g_max_S"] <= 20e-6        # anchor 10 uS, within 2x
+    assert abs(m["nl_ltp"] - 0.04) <= 0.5       # anchor LTP NL 0.04
+    assert m["n_levels"] >= 100
+
+
+def test_fefet_distinct_levels():
+    df, m, _ = pulse_response("fefet")  # 31 + 31 identical gate pulses
+    g = df["conductance_S"].to_numpy()[:32]
+    steps = np.diff(g)
+    assert np.all(steps > 1e-3 * (g.max() - g.min()))  # every pulse gives a new level
+    assert m["n_levels"] == 32
+    assert m["on_off"] > 10
+
+
+def test_bad_inputs_clear_errors():
+    with pytest.raises(ParameterError, match="pulse_width_s"):
+        PulseDrive(pulse_width_s=-1e-9)
+    with pytest.raises(ParameterError, match="n_pulses|n_up"):
+        pulse_response("vteam", n_pulses=0)
+    with pytest.raises(ParameterError, match="r_on_ohm"):
+        get_model("vteam").params({"r_on_ohm": float("nan")})
+    with pytest.raises(ParameterError, match="gap0_m"):
+        get_model("taox_rram").params({"gap0_m": 5e-9})
+    with pytest.raises(ParameterError, match="unknown device model"):
+        get_model("memristor9000")
+    with pytest.raises(ParameterError, match="amplitude_V"):
+        IVDrive(amplitude_V=0)
+
+
+def test_registry_subckts_are_self_contained():
+    for name, spec in MODELS.items():
+        p = spec.params()
+        text = p.subckt("devx")
+        assert text.startswith(".subckt devx") and text.rstrip().endswith(".ends")
+        assert p.ic("x9") and all(k.startswith("x9.") for k in p.ic("x9"))

@@ -1,0 +1,213 @@
+"""Device-aware synapses: pulse policies, bounds, levels, refresh, noise, checkpoints.
+
+Hand-checkable numbers use the ideal 11-level device on [1, 11] uS: one pulse
+moves G by 1 uS, i.e. W by 0.1 when w_max = 1 (G_ref = 10 uS).
+"""
+import numpy as np
+import pytest
+
+from eqspike.devices.profile import DeviceProfile
+from eqspike.errors import ParameterError, ProfileError
+from eqspike.network.model import Network
+from eqspike.network.synapses import (DeviceModel, DeviceSynapseConfig, DeviceSynapses,
+                                      pulse_counts)
+
+
+def ideal11():
+    return DeviceProfile.ideal(n_levels=11, g_min_S=1e-6, g_max_S=11e-6, write_energy_J=2e-12)
+
+
+def make(profile, shape=(3, 2), W0=0.0, **cfg):
+    net = Network.init((shape[0], shape[1]), np.random.default_rng(0))
+    net.W[0][...] = W0
+    syn = DeviceSynapses(profile, DeviceSynapseConfig(**cfg))
+    net.synapses = syn
+    syn.attach(net)
+    return net, syn
+
+
+# ------------------------------------------------------------------ policies (pure function)
+def test_sign_policy_counts_one_pulse_above_threshold():
+    x = np.array([0.0, 0.2, 0.5, 3.0, np.inf], np.float32)
+    assert pulse_counts(x, "sign", max_pulses=8, sign_threshold=0.5).tolist() == [0, 0, 1, 1, 1]
+
+
+def test_round_policy_rounds_half_up_and_caps():
+    x = np.array([0.0, 0.49, 0.5, 1.49, 2.6, 100.0, np.inf], np.float32)
+    assert pulse_counts(x, "round", max_pulses=8).tolist() == [0, 0, 1, 1, 3, 8, 8]
+
+
+def test_stochastic_policy_is_floor_or_ceil_and_unbiased():
+    rng = np.random.default_rng(1)
+    assert pulse_counts(np.array([0.0, 1.0, 2.0, 5.0], np.float32), "stochastic",
+                        max_pulses=4, rng=rng).tolist() == [0, 1, 2, 4]
+    x = np.full(200_000, 1.25, np.float32)
+    n = pulse_counts(x, "stochastic", max_pulses=8, rng=rng)
+    assert set(np.unique(n).tolist()) == {1, 2}
+    assert abs(n.mean() - 1.25) < 0.005  # 5 sigma of the binomial mean is ~0.0048
+
+
+def test_unknown_policy_refused():
+    with pytest.raises(ParameterError, match="policy"):
+        DeviceSynapseConfig(policy="nearest")
+    with pytest.raises(ParameterError, match="w_max"):
+        DeviceSynapseConfig(w_max=(1.0, -2.0))
+
+
+# ------------------------------------------------------------------ backend, hand-checked
+def test_round_policy_on_ideal_device_hand_numbers():
+    net, syn = make(ideal11(), policy="round", refresh="none")
+    dW = np.array([[0.1, 0.04], [0.26, 0.06], [-0.14, 0.0]], np.float32)
+    net.apply_update([dW], [None])
+    np.testing.assert_allclose(net.W[0], [[0.1, 0.0], [0.3, 0.1], [-0.1, 0.0]], atol=1e-6)
+    c = syn.take_counts()[0]
+    assert c["up"] == 1 + 3 + 1 + 1 and c["down"] == 0
+    # potentiate-only scheme: the negative update went to G- (1 pulse, G- = 2 uS)
+    gp, gm = syn.conductances(0)
+    np.testing.assert_allclose(gm[2, 0], 2e-6, rtol=1e-5)
+    np.testing.assert_allclose(gp[2, 0], 1e-6, rtol=1e-5)
+    assert syn.write_energy_J([c]) == pytest.approx(6 * 2e-12)
+    assert syn.take_counts()[0]["up"] == 0  # reset after take
+
+
+def test_sign_policy_on_device_ignores_magnitude():
+    net, syn = make(ideal11(), policy="sign", refresh="none")
+    dW = np.array([[0.5, 0.01], [0.06, -0.3], [0.0, -0.04]], np.float32)
+    net.apply_update([dW], [None])
+    np.testing.assert_allclose(net.W[0], [[0.1, 0.0], [0.1, -0.1], [0.0, 0.0]], atol=1e-6)
+
+
+def test_balanced_scheme_uses_room_and_counts_down_pulses():
+    # W0 = 0 centres both devices at mid-range (level 5 of 0..10)
+    net, syn = make(ideal11(), policy="round", scheme="balanced", refresh="none")
+    np.testing.assert_allclose(syn.u_p[0], 0.5)
+    np.testing.assert_allclose(syn.u_m[0], 0.5)
+    # first make G+ high, then a positive update must depress G- (more room there)
+    net.apply_update([np.full((3, 2), 0.2, np.float32)], [None])
+    c1 = syn.take_counts()[0]
+    assert c1["up"] == 12 and c1["down"] == 0  # equal room -> potentiate G+ (2 pulses each)
+    np.testing.assert_allclose(syn.u_p[0], 0.7, atol=1e-6)
+    net.apply_update([np.full((3, 2), 0.1, np.float32)], [None])
+    c2 = syn.take_counts()[0]
+    assert c2["up"] == 0 and c2["down"] == 6
+    np.testing.assert_allclose(syn.u_m[0], 0.4, atol=1e-6)
+    np.testing.assert_allclose(net.W[0], 0.3, atol=1e-6)
+
+
+def test_hard_bounds_and_max_pulses():
+    net, syn = make(ideal11(), policy="round", refresh="none", max_pulses=4)
+    net.apply_update([np.full((3, 2), 0.75, np.float32)], [None])  # 7.5 steps -> capped at 4
+    np.testing.assert_allclose(net.W[0], 0.4, atol=1e-6)
+    for _ in range(5):
+        net.apply_update([np.full((3, 2), 5.0, np.float32)], [None])
+    assert np.all(syn.u_p[0] <= 1.0)
+    np.testing.assert_allclose(net.W[0], 1.0, atol=1e-6)  # w_max: G+ at g_max, G- at g_min
+
+
+def test_levels_quantise_noisy_devices():
+    prof = DeviceProfile.from_neurosim(2.0, -2.0, 16, c2c_sigma=0.02, d2d_sigma=0.0)
+    net, syn = make(prof, shape=(40, 30), W0=0.0, policy="stochastic", refresh="none")
+    lv = syn.device.levels
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        net.apply_update([rng.normal(0, 0.2, (40, 30)).astype(np.float32)], [None])
+    for u in (syn.u_p[0], syn.u_m[0]):
+        d = np.min(np.abs(u.reshape(-1, 1) - lv.reshape(1, -1)), axis=1)
+        assert d.max() < 1e-6
+    assert np.unique(syn.u_p[0]).size > 3  # they did move
+
+
+def test_nonlinear_step_shrinks_near_top():
+    prof = DeviceProfile.from_neurosim(3.0, -3.0, 32)
+    dm = DeviceModel(prof)
+    s_low, s_high = dm.step_up(np.float32(0.05)), dm.step_up(np.float32(0.9))
+    assert s_low > 2 * s_high > 0
+    # nominal levels are the noise-free LTP train: consecutive steps equal the table steps
+    np.testing.assert_allclose(np.diff(dm.levels[:5]), dm.step_up(dm.levels[:4]), rtol=1e-3)
+
+
+def test_d2d_spread_sampled_once_per_device():
+    prof = DeviceProfile.from_neurosim(1.0, -1.0, 64, d2d_sigma=0.2)
+    net, syn = make(prof, shape=(50, 40), policy="round", refresh="none")
+    s = syn.s_p[0]
+    assert 0.15 < s.std() < 0.25 and abs(s.mean() - 1) < 0.05
+    before = s.copy()
+    net.apply_update([np.full((50, 40), 0.05, np.float32)], [None])
+    np.testing.assert_array_equal(syn.s_p[0], before)
+    prof0 = DeviceProfile.from_neurosim(1.0, -1.0, 64, d2d_sigma=0.0)
+    _, syn0 = make(prof0, shape=(50, 40))
+    assert np.all(syn0.s_p[0] == 1.0)
+
+
+def test_refresh_reprograms_saturating_pairs_to_same_weight():
+    net, syn = make(ideal11(), shape=(2, 2), policy="round", refresh="periodic", refresh_every=1,
+                    refresh_margin=0.05)
+    # drive G+ to 0.9 then G- to 1.0 (W = -0.1): both high, pair saturates
+    syn.config  # noqa: B018
+    net.W[0][...] = 0
+    syn.u_p[0][...] = 0.9
+    syn.u_m[0][...] = 1.0
+    syn._refresh_cache(0)
+    w_before = syn.weights(0).copy()
+    n = syn.refresh(net)
+    assert n == 4
+    np.testing.assert_allclose(syn.weights(0), w_before, atol=1e-6)
+    np.testing.assert_allclose(net.W[0], w_before, atol=1e-6)
+    np.testing.assert_allclose(syn.u_p[0], 0.0)       # lower device to g_min
+    np.testing.assert_allclose(syn.u_m[0], 0.1, atol=1e-6)
+    c = syn.take_counts()[0]
+    assert c["refresh_down"] == 4 * (9 + 9)           # 0.9 -> 0 and 1.0 -> 0.1, 9 steps each
+
+
+def test_checkpoint_roundtrip_continues_identically():
+    prof = DeviceProfile.from_neurosim(1.0, -1.0, 64, c2c_sigma=0.01, d2d_sigma=0.1)
+    rng = np.random.default_rng(0)
+    dws = [rng.normal(0, 0.02, (20, 10)).astype(np.float32) for _ in range(4)]
+    net, syn = make(prof, shape=(20, 10), W0=0.1)
+    net.apply_update([dws[0]], [None])
+    st = {k: v.copy() for k, v in syn.state().items()}
+    W_saved = net.W[0].copy()
+    for d in dws[1:]:
+        net.apply_update([d], [None])
+    net2, syn2 = make(prof, shape=(20, 10), W0=0.0, seed=99)
+    syn2.load_state(st)
+    net2.W[0][...] = W_saved
+    for d in dws[1:]:
+        net2.apply_update([d], [None])
+    np.testing.assert_array_equal(net.W[0], net2.W[0])
+
+
+def test_biases_stay_ideal_floats():
+    net, syn = make(ideal11())
+    net.apply_update([None], [np.array([0.123, -0.5], np.float32)])
+    np.testing.assert_allclose(net.b[0], [0.123, -0.5])
+
+
+# ------------------------------------------------------------------ profiles refused clearly
+def test_device_profile_missing_or_wrong_unit_fields_refused(tmp_path):
+    d = ideal11().to_dict()
+    bad = dict(d)
+    del bad["dg_up_S"]
+    with pytest.raises(ProfileError, match="dg_up_S"):
+        DeviceProfile.from_dict(bad)
+    bad = dict(d)
+    bad["g_min_uS"] = bad.pop("g_min_S")
+    with pytest.raises(ProfileError, match="g_min_uS"):
+        DeviceProfile.from_dict(bad)
+    bad = dict(d)
+    bad["g_max_S"] = 5.0  # 5 S: siemens, not microsiemens
+    with pytest.raises(ProfileError, match="g_max_S"):
+        DeviceProfile.from_dict(bad)
+    with pytest.raises(ProfileError, match="DeviceProfile"):
+        DeviceSynapses(object())
+
+
+def test_neuron_profile_missing_fields_refused():
+    from eqspike.circuits.profile import NeuronProfile
+    from eqspike.network.neuron_transfer import NeuronTransfer
+    d = NeuronProfile.ideal_hard_sigmoid().to_dict()
+    del d["max_rate_Hz"]
+    with pytest.raises(ProfileError, match="max_rate_Hz"):
+        NeuronProfile.from_dict(d)
+    with pytest.raises(ProfileError, match="NeuronProfile"):
+        NeuronTransfer(object())
