@@ -29,13 +29,13 @@ import pandas as pd
 
 from eqspike import atomic
 from eqspike.errors import ParameterError
-from eqspike.spice import netlist_hash, run_many, run_netlist
+from eqspike.spice import SpiceError, netlist_hash, run_many, run_netlist
 
 from .measure import spike_metrics
 from .neurons import SolverOptions, make_neuron
 from .profile import CrossbarProfile, NeuronProfile
 
-__all__ = ["standby_power_W", "plan_point", "fi_sweep", "waveforms", "profile_from_sweep",
+__all__ = ["standby_power_W", "plan_point", "fi_sweep", "waveforms", "profile_from_sweep", "fi_summary",
            "characterize", "Characterization", "default_neuron_profile", "default_crossbar_profile",
            "DEFAULT_CIRCUIT"]
 
@@ -46,6 +46,27 @@ METHOD_VERSION = "circuits-v1"
 
 
 # --------------------------------------------------------------------------- simulation planning
+
+def run_batch(netlists: Sequence[str], vectors, *, workers: int, **kw) -> list:
+    """:func:`eqspike.spice.run_many`, falling back to this process if the pool breaks.
+
+    ``run_many``'s forkserver pool re-imports the calling script; a script
+    without an ``if __name__ == "__main__":`` guard kills the workers
+    (BrokenProcessPool).  Then the batch is rerun serially, with a warning.
+    """
+    from concurrent.futures.process import BrokenProcessPool
+    kw.setdefault("return_exceptions", True)
+    try:
+        res = run_many(netlists, vectors, workers=workers, **kw)
+    except BrokenProcessPool:
+        res = [BrokenProcessPool()]
+    if workers != 1 and any(isinstance(r, BrokenProcessPool) for r in res):
+        import warnings
+        warnings.warn("ngspice worker pool broke (is the calling script missing an "
+                      "'if __name__ == \"__main__\":' guard?); running serially", RuntimeWarning, stacklevel=3)
+        res = run_many(netlists, vectors, workers=1, **kw)
+    return res
+
 
 def standby_power_W(neuron, solver: SolverOptions | None = None) -> float:
     """Static supply power (W) with zero input, from a ``.op`` analysis."""
@@ -76,7 +97,9 @@ def fi_sweep(neuron, currents_A: Sequence[float], *, solver: SolverOptions | Non
     (dynamic), ``energy_per_spike_gross_J``, ``standby_power_W``, ``t_stop_s``,
     ``n_points``, ``attempts``, ``wall_s``, ``v_end_V``, ``netlist_hash``.
     Points with fewer than 3 measured periods are rerun once with a 4x
-    longer stop time.
+    longer stop time.  A point ngspice cannot run (no convergence, time
+    limit) gets ``rate_Hz`` NaN, ``attempts`` -1 and its message in ``error``;
+    ``attempts`` > 1 marks points that needed the runner's relaxed tolerances.
     """
     solver = solver or SolverOptions()
     currents = [neuron.check_input(i) for i in currents_A]
@@ -90,10 +113,18 @@ def fi_sweep(neuron, currents_A: Sequence[float], *, solver: SolverOptions | Non
         if not todo:
             break
         plans = [plan_point(neuron, currents[k], solver, n_spikes=n_spikes, stretch=stretch) for k in todo]
-        results = run_many([p[0] for p in plans], vecs, workers=workers, timeout_s=timeout_s,
-                           progress=progress)
+        results = run_batch([p[0] for p in plans], vecs, workers=workers, timeout_s=timeout_s,
+                            progress=progress)
         again = []
         for k, (net, t_stop), r in zip(todo, plans, results):
+            if isinstance(r, Exception):
+                if not isinstance(r, SpiceError):
+                    raise r
+                # one failed point (no convergence / time limit) does not sink the sweep
+                rows[k] = {"i_in_A": currents[k], "n_spikes": 0, "n_periods": 0, "rate_Hz": float("nan"),
+                           "standby_power_W": standby_W, "t_stop_s": t_stop, "attempts": -1,
+                           "netlist_hash": netlist_hash(net), "error": str(r).splitlines()[0][:300]}
+                continue
             m = spike_metrics(r["time"], r[neuron.output_node], r[neuron.supply],
                               r[f"{neuron.supply}#branch"], level, n_drop=n_drop,
                               standby_power_W=standby_W)
@@ -104,6 +135,9 @@ def fi_sweep(neuron, currents_A: Sequence[float], *, solver: SolverOptions | Non
                 again.append(k)
         todo = again
     df = pd.DataFrame(rows)
+    if "error" not in df:
+        df["error"] = ""
+    df["error"] = df["error"].fillna("").astype(str)
     df.insert(0, "circuit", neuron.name)
     return df
 
@@ -113,7 +147,7 @@ def waveforms(neuron, currents_A: Sequence[float], *, solver: SolverOptions | No
     """Membrane and output waveforms (tidy: ``i_in_A, time_s, node, voltage_V``)."""
     solver = solver or SolverOptions()
     plans = [plan_point(neuron, neuron.check_input(i), solver, n_spikes=n_spikes) for i in currents_A]
-    res = run_many([p[0] for p in plans], _vectors(neuron), workers=workers)
+    res = run_batch([p[0] for p in plans], _vectors(neuron), workers=workers, return_exceptions=False)
     frames = []
     for i, r in zip(currents_A, res):
         for node in (neuron.membrane_node, neuron.output_node):
@@ -138,7 +172,9 @@ def profile_from_sweep(neuron, df: pd.DataFrame, *, standby_W: float, ngspice_ve
     nominal rate is half the maximum; its energy is interpolated (log-log)
     from the measured energy-vs-rate pairs.
     """
-    d = df.sort_values("i_in_A").reset_index(drop=True)
+    d = df[np.isfinite(df["rate_Hz"])].sort_values("i_in_A").reset_index(drop=True)
+    if len(d) == 0:
+        raise ParameterError(f"circuit '{neuron.name}': no f-I point could be simulated")
     i = d["i_in_A"].to_numpy(float)
     f = d["rate_Hz"].to_numpy(float)
     if not np.any(f > 0):
@@ -178,6 +214,25 @@ def profile_from_sweep(neuron, df: pd.DataFrame, *, standby_W: float, ngspice_ve
                          energy_per_spike_J=e_nom, leakage_power_W=max(float(standby_W), 0.0),
                          supply_V=neuron.vdd_V, energy_per_spike_vs_rate=tuple(pairs),
                          nominal_rate_Hz=nominal, provenance=prov)
+
+
+def fi_summary(df: pd.DataFrame, profile: NeuronProfile) -> dict[str, Any]:
+    """Headline numbers of an f-I sweep: threshold, saturation, gain, energy range."""
+    s = df[df["rate_Hz"] > 0].sort_values("i_in_A")
+    low = s[s["i_in_A"] <= 0.05 * profile.input_scale_A]
+    gain = float(np.median(low["rate_Hz"] / low["i_in_A"])) if len(low) else float("nan")
+    return {"circuit": profile.circuit, "threshold_current_A": profile.threshold_current_A,
+            "saturation_rate_Hz": profile.max_rate_Hz, "current_at_max_rate_A": profile.input_scale_A,
+            "gain_below_5pct_of_scale_Hz_per_A": gain,
+            "charge_per_spike_C": 1.0 / gain if gain > 0 else float("nan"),
+            "energy_per_spike_nominal_J": profile.energy_per_spike_J,
+            "nominal_rate_Hz": profile.nominal_rate_Hz,
+            "energy_per_spike_min_J": float(s["energy_per_spike_J"].min()) if len(s) else float("nan"),
+            "energy_per_spike_max_J": float(s["energy_per_spike_J"].max()) if len(s) else float("nan"),
+            "standby_power_W": profile.leakage_power_W,
+            "bias_power_W": profile.provenance.get("bias_power_W"),
+            "max_isi_cv": float(s["isi_cv"].max()) if len(s) else float("nan"),
+            "points": int(len(df)), "relaxed_tolerance_points": int((df["attempts"] > 1).sum())}
 
 
 # --------------------------------------------------------------------------- plots
@@ -295,6 +350,7 @@ def characterize(neuron_or_name: Any = DEFAULT_CIRCUIT, *, params: Mapping[str, 
         atomic.save_figure(d / "fi.png", plot_fi(fi, title))
         atomic.save_figure(d / "energy_vs_rate.png", plot_energy(fi, title))
         atomic.write_json(d / "netlist_example.json", {"netlist": plan_point(neuron, currents[len(currents) // 2], solver)[0]})
+        atomic.write_json(d / "summary.json", fi_summary(fi, prof))
         prof.to_json(d / "profile.json")
         cached = False
     out = d

@@ -1,6 +1,8 @@
 """Crossbar column in ngspice: charge per presynaptic spike, read energy, IR drop.
 
-One column of ``n_rows`` synapses (plain resistors of conductance G_i)
+One column of ``n_rows`` synapses (plain resistors of conductance G_i, or
+two-terminal device subcircuits from :mod:`eqspike.devices.models` at their
+initial state, ``synapse=...``)
 between presynaptic spike drivers (read pulses of ``read_voltage_V`` for
 ``read_pulse_width_s``) and one neuron input held at ``v_hold_V`` (a virtual
 ground: the input of a current-conveyor / the neuron's held input node, an
@@ -28,7 +30,7 @@ import pandas as pd
 
 from eqspike.errors import ParameterError
 from eqspike.params import param, replace_checked, validate
-from eqspike.spice import netlist_hash, run_many, run_netlist
+from eqspike.spice import netlist_hash, run_netlist
 
 from .measure import cumulative_energy
 from .profile import CrossbarProfile
@@ -38,6 +40,15 @@ __all__ = ["CrossbarColumn", "column_netlist", "measure_column", "ir_drop_sweep"
 
 def _fmt(x: float) -> str:
     return f"{x:.6g}"
+
+
+#: Synapse kinds: plain resistors and the two-terminal models of eqspike.devices.models.
+SYNAPSES = ("resistor", "vteam", "pku_rram", "taox_rram", "ftj")
+
+
+def _device(name: str):
+    from eqspike.devices.models import get_model
+    return get_model(name)
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,9 @@ class CrossbarColumn:
     n_cols: int = param(128, unit="", low=1, high=65536, integer=True,
                         doc="cells along each row (row wire capacitance = n_cols * c_wire_F)")
     v_hold_V: float = param(0.0, unit="V", low=-1.0, high=1.0, doc="neuron input held at this voltage")
+    synapse: str = param("resistor", unit="", choices=SYNAPSES,
+                         doc="'resistor' (G from g_min_S..g_max_S) or a two-terminal device model from "
+                             "eqspike.devices.models at its initial state (g_min_S/g_max_S unused)")
 
     def __post_init__(self) -> None:
         validate(self)
@@ -72,7 +86,9 @@ class CrossbarColumn:
         return self.read_pulse_width_s + self.rise_time_s
 
     def ideal_charge_C(self) -> float:
-        """Kirchhoff charge per event: sum G_i (V - v_hold) t_eff."""
+        """Kirchhoff charge per event: sum G_i (V - v_hold) t_eff (NaN for device synapses)."""
+        if self.synapse != "resistor":
+            return float("nan")
         return float(np.sum(self.conductances_S) * (self.read_voltage_V - self.v_hold_V) * self.t_eff_s)
 
 
@@ -84,19 +100,32 @@ def column_netlist(col: CrossbarColumn) -> str:
     lines = [f"eqspike crossbar column n={col.n_rows} r_wire={col.r_wire_ohm:g}ohm",
              f"Vhold c0 0 DC {_fmt(col.v_hold_V)}"]
     c_row = col.n_cols * col.c_wire_F
+    ics: dict[str, float] = {}
+    options = ".options method=gear reltol=1e-5 abstol=1e-15 vntol=1e-7"
+    if col.synapse != "resistor":
+        spec = _device(col.synapse)
+        dev = spec.params()
+        lines.append(dev.subckt("syn").strip())
+        options = spec.options + " abstol=1e-15 vntol=1e-7"
     for k in range(1, col.n_rows + 1):
         node = f"c{k}" if col.r_wire_ohm > 0 else "c0"
         lines.append(f"Vd{k} r{k} 0 PULSE(0 {_fmt(col.read_voltage_V)} {_fmt(td)} {_fmt(tr)} {_fmt(tr)} "
                      f"{_fmt(pw)} 1)")
         if c_row > 0:
             lines.append(f"Crow{k} r{k} 0 {_fmt(c_row)}")
-        lines.append(f"Rg{k} r{k} {node} {_fmt(1.0 / g[k - 1])}")
+        if col.synapse == "resistor":
+            lines.append(f"Rg{k} r{k} {node} {_fmt(1.0 / g[k - 1])}")
+        else:
+            lines.append(f"Xs{k} r{k} {node} syn")
+            ics.update(dev.ic(f"xs{k}"))
         if col.r_wire_ohm > 0:
             lines.append(f"Rw{k} c{k} c{k - 1} {_fmt(col.r_wire_ohm)}")
             if col.c_wire_F > 0:
                 lines.append(f"Cw{k} c{k} 0 {_fmt(col.c_wire_F)}")
     tmax = min(tr / 5, pw / 50)
-    lines += [".options method=gear reltol=1e-5 abstol=1e-15 vntol=1e-7",
+    if ics:
+        lines.append(".ic " + " ".join(f"v({n})={_fmt(v)}" for n, v in ics.items()))
+    lines += [options,
               f".tran {_fmt(tmax)} {_fmt(t_stop)} 0 {_fmt(tmax)}", ".end", ""]
     return "\n".join(lines)
 
@@ -136,9 +165,19 @@ def _vecs(col: CrossbarColumn) -> list[str]:
 def ir_drop_sweep(col: CrossbarColumn, r_wire_ohm=(0.0, 1.0, 3.0, 10.0, 30.0, 100.0), *,
                   workers: int = 2) -> pd.DataFrame:
     """Delivered charge vs wire resistance per cell (one row per value)."""
-    cols = [dataclasses.replace(col, r_wire_ohm=float(r)) for r in r_wire_ohm]
-    res = run_many([column_netlist(c) for c in cols], None, workers=workers)
-    return pd.DataFrame([measure_column(c, r) for c, r in zip(cols, res)])
+    rs = [float(r) for r in r_wire_ohm]
+    if col.synapse != "resistor" and 0.0 not in rs:
+        rs = [0.0] + rs
+    cols = [dataclasses.replace(col, r_wire_ohm=r) for r in rs]
+    from .characterize import run_batch
+    res = run_batch([column_netlist(c) for c in cols], None, workers=workers, return_exceptions=False)
+    df = pd.DataFrame([measure_column(c, r) for c, r in zip(cols, res)])
+    if col.synapse != "resistor":
+        # nonlinear devices: the reference is the same column with ideal (zero-resistance) wires
+        q0 = float(df.loc[df["r_wire_ohm"] == 0.0, "charge_C"].iloc[0])
+        df["ideal_charge_C"] = q0
+        df["charge_error"] = (q0 - df["charge_C"]) / q0
+    return df
 
 
 def crossbar_profile(cache: bool = True, *, g_ref_S: float = 5e-6, with_ir_sweep: bool = True,
@@ -157,7 +196,8 @@ def crossbar_profile(cache: bool = True, *, g_ref_S: float = 5e-6, with_ir_sweep
     col = replace_checked(CrossbarColumn(), params) if params else CrossbarColumn()
     if not (g_ref_S > 0):
         raise ParameterError(f"g_ref_S = {g_ref_S!r} must be > 0 S")
-    ref = dataclasses.replace(col, n_rows=1, g_min_S=g_ref_S, g_max_S=g_ref_S, r_wire_ohm=0.0)
+    ref = dataclasses.replace(col, n_rows=1, g_min_S=g_ref_S, g_max_S=g_ref_S, r_wire_ohm=0.0,
+                              synapse="resistor")
     wire = dataclasses.replace(ref, g_min_S=1e-15, g_max_S=1e-15)
     key = netlist_hash("\n".join(["crossbar-v1", column_netlist(ref), column_netlist(wire), column_netlist(col),
                                   str(with_ir_sweep)]))
@@ -165,7 +205,11 @@ def crossbar_profile(cache: bool = True, *, g_ref_S: float = 5e-6, with_ir_sweep
     if cache and (d / "profile.json").exists():
         return CrossbarProfile.from_json(d / "profile.json")
     m_ref, m_wire, m_col = (measure_column(c) for c in (ref, wire, col))
-    prov = {"circuit": "crossbar_column", "parameters": dataclasses.asdict(col), "synapse": "resistor",
+    if col.synapse != "resistor":
+        q0 = measure_column(dataclasses.replace(col, r_wire_ohm=0.0))["charge_C"]
+        m_col["charge_error"] = (q0 - m_col["charge_C"]) / q0
+    prov = {"circuit": "crossbar_column", "parameters": dataclasses.asdict(col), "synapse": col.synapse,
+            "reference_event": "one resistor of g_ref_S (energy model V^2 G t + wire)",
             "ngspice_version": ngspice_version(), "netlist_hash": key,
             "kirchhoff_error_at_r_wire": m_col["charge_error"],
             "note": "read energy = driver energy of one read pulse (synapse Joule heat + row wire charging); "

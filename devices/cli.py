@@ -70,8 +70,8 @@ def register(subparsers) -> None:
     p.add_argument("--pulses", type=int, default=None, help="pulses per direction")
     p.add_argument("--d2d-sigma", type=float, default=0.1, help="relative d2d parameter spread")
     p.add_argument("--c2c-sigma", type=float, default=0.0, help="log-normal per-pulse rate jitter")
-    p.add_argument("--strategy", choices=("auto", "one_netlist", "per_device"), default="auto",
-                   help="many instances in one netlist, or one netlist per device over worker processes")
+    p.add_argument("--strategy", choices=("auto", "one_netlist", "batched", "per_device"), default="auto",
+                   help="all instances in one netlist, shared netlists one per worker, or one netlist per device")
     p.add_argument("--workers", type=int, default=None, help="worker processes (per_device)")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--out", required=True, help="output folder")

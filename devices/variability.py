@@ -13,13 +13,16 @@ Two ways to run N instances (``strategy``):
 - ``one_netlist``: all instances in one netlist sharing the drive source
   (one 0 V sense source each).  Good for well-conditioned models (VTEAM,
   RRAM).
+- ``batched``: the instances split into one shared netlist per worker
+  process (``workers``, default the core count), run with
+  :func:`eqspike.spice.run_many`: one netlist's economy on every core.
 - ``per_device``: one small netlist per device, run across worker processes
   with :func:`eqspike.spice.run_many`.  Needed for the stiff multi-domain
   ferroelectric models: in one netlist every instance's fast domain
   transients shrink the common time step for all (findings: 100 FeFETs in
   one netlist aborted or ran ~100x slower).
 
-``auto`` takes the model's ``many_in_one`` flag, set from the timings in
+``auto`` (``batched`` or ``per_device``) takes the model's ``many_in_one`` flag, set from the timings in
 ``benchmarks/results/devices.md`` (:func:`compare_strategies` measures them).
 
 Summary figures: ``d2d_g_max_rel`` / ``d2d_g_min_rel`` (std/mean across
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -44,7 +48,10 @@ from eqspike.errors import ParameterError
 from .models import sample_d2d
 from .pulses import build_train_netlist, extract, resolve, vector_names
 
-__all__ = ["VariabilityResult", "monte_carlo", "compare_strategies", "c2c_from_train"]
+__all__ = ["VariabilityResult", "monte_carlo", "compare_strategies", "c2c_from_train", "STRATEGIES"]
+
+#: ways to run the instances (see the module doc)
+STRATEGIES = ("auto", "one_netlist", "batched", "per_device")
 
 
 @dataclass
@@ -81,7 +88,8 @@ def monte_carlo(model: str = "vteam", params: Any = None, *, overrides: Mapping[
                 n_devices: int = 20, n_pulses: int | None = None, d2d_sigma: float = 0.1,
                 c2c_sigma: float = 0.0, strategy: str = "auto", workers: int | None = None,
                 seed: int = 0, progress: bool = False, timeout_s: float = 600.0,
-                options: str | None = None, png: str | None = None) -> VariabilityResult:
+                options: str | None = None, max_step_s: float | None = None,
+                png: str | None = None) -> VariabilityResult:
     """Run ``n_devices`` instances through ``n_pulses`` up + down pulses."""
     from eqspike.spice import run_many, run_netlist
     spec, params = resolve(model, params, overrides)
@@ -90,32 +98,39 @@ def monte_carlo(model: str = "vteam", params: Any = None, *, overrides: Mapping[
     for nm, v in (("d2d_sigma", d2d_sigma), ("c2c_sigma", c2c_sigma)):
         if not isinstance(v, (int, float)) or not math.isfinite(v) or not (0 <= v <= 2):
             raise ParameterError(f"parameter '{nm}' = {v!r} is outside the allowed range [0, 2]")
-    if strategy not in ("auto", "one_netlist", "per_device"):
-        raise ParameterError(f"parameter 'strategy' = {strategy!r}; allowed: auto, one_netlist, per_device")
+    if strategy not in STRATEGIES:
+        raise ParameterError(f"parameter 'strategy' = {strategy!r}; allowed: {', '.join(STRATEGIES)}")
     n = spec.n_pulses if n_pulses is None else n_pulses
     drive = spec.drive
     fefet = spec.kind == "fefet"
     if strategy == "auto":
-        strategy = "one_netlist" if spec.many_in_one else "per_device"
+        strategy = "batched" if spec.many_in_one else "per_device"
     insts = _instances(params, n_devices, d2d_sigma, c2c_sigma, drive.period_s, seed)
     t0 = time.monotonic()
     if strategy == "one_netlist":
         net, sched = build_train_netlist(spec, params, drive, n, n, instances=insts, seed=seed + 1,
-                                         options=options)
+                                         options=options, max_step_s=max_step_s)
         res = run_netlist(net, vector_names(len(insts), fefet), timeout_s=timeout_s)
         G, E, _ = extract(res, sched, drive, len(insts), fefet)
     else:
+        if strategy == "batched":
+            nb = max(1, min(workers or os.cpu_count() or 1, n_devices))
+            groups = [list(range(n_devices))[b::nb] for b in range(nb)]
+        else:
+            groups = [[j] for j in range(n_devices)]
         nets = []
-        for j, p in enumerate(insts):
-            net, sched = build_train_netlist(spec, p, drive, n, n, seed=seed + 1 + j, options=options)
+        for b, grp in enumerate(groups):
+            net, sched = build_train_netlist(spec, params, drive, n, n, instances=[insts[j] for j in grp],
+                                             seed=seed + 1 + b, options=options, max_step_s=max_step_s)
             nets.append(net)
-        results = run_many(nets, vector_names(1, fefet), workers=workers, timeout_s=timeout_s,
-                           progress=progress)
+        # one vector list for all: the largest group's names (smaller groups ask for fewer)
+        results = run_many(nets, None if len({len(g) for g in groups}) > 1 else vector_names(len(groups[0]), fefet),
+                           workers=workers, timeout_s=timeout_s, progress=progress)
         G = np.empty((n_devices, 2 * n + 1))
         E = np.empty((n_devices, 2 * n))
-        for j, r in enumerate(results):
-            g, e, _ = extract(r, sched, drive, 1, fefet)
-            G[j], E[j] = g[0], e[0]
+        for grp, r in zip(groups, results):
+            g, e, _ = extract(r, sched, drive, len(grp), fefet)
+            G[grp], E[grp] = g, e
     wall = time.monotonic() - t0
     rows = []
     direction = np.r_[["init"], ["up"] * n, ["down"] * n]
@@ -156,7 +171,7 @@ def compare_strategies(model: str, n_devices: int, n_pulses: int, *, workers: in
                        d2d_sigma: float = 0.1, seed: int = 0, timeout_s: float = 600.0) -> dict[str, Any]:
     """Wall time (s) of both strategies, or the error one of them raised."""
     out: dict[str, Any] = {"model": model, "n_devices": n_devices, "n_pulses": n_pulses}
-    for strat in ("one_netlist", "per_device"):
+    for strat in ("one_netlist", "batched", "per_device"):
         t0 = time.monotonic()
         try:
             monte_carlo(model, n_devices=n_devices, n_pulses=n_pulses, d2d_sigma=d2d_sigma,

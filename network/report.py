@@ -39,42 +39,52 @@ def fmt_J(e: float) -> str:
     return f"{e:.3g} J"
 
 
+def _chart_component(c: str) -> str:
+    if c.startswith("pulses refresh"):
+        return "refresh writes"
+    if c.startswith("pulses"):
+        return "writes (programming pulses)"
+    return c
+
+
 def plot_energy_bars(breakdown, path: Path) -> Path:
     """Stacked bars: energy per inference and per training example by component."""
     fig, ax = _fig()
     df = breakdown.copy()
+    df["chart"] = df["component"].map(_chart_component)
     inf_phase = "inference" if (df.phase == "inference").any() else "free"
     cols = {"inference": df[df.phase == inf_phase],
             "training example": df[df.phase.isin(["free", "nudged", "write"])]}
-    comps: list[str] = []
-    for d in cols.values():
-        for c in d["component"].unique():
-            if c not in comps:
-                comps.append(c)
+    comps = ["spikes", "synaptic events", "leakage", "writes (programming pulses)", "refresh writes"]
+    colors = ["#1f77b4", "#ff7f0e", "#7f7f7f", "#d62728", "#9467bd"]
     bottoms = np.zeros(len(cols))
-    colors = {"spikes": "#1f77b4", "synaptic events": "#ff7f0e", "leakage": "#7f7f7f"}
-    for c in comps:
-        vals = np.array([d[d.component == c]["energy_per_example_J"].sum() for d in cols.values()])
-        ax.bar(list(cols), vals, bottom=bottoms, label=c, color=colors.get(c))
+    for c, color in zip(comps, colors):
+        vals = np.array([d[d.chart == c]["energy_per_example_J"].sum() for d in cols.values()])
+        if not vals.any():
+            continue
+        ax.bar(list(cols), vals, bottom=bottoms, label=c, color=color)
         bottoms += vals
     for i, tot in enumerate(bottoms):
         ax.text(i, tot, fmt_J(tot), ha="center", va="bottom", fontsize=9)
+    ax.set_ylim(0, 1.15 * bottoms.max() if bottoms.max() > 0 else 1)
     ax.set_ylabel("energy per example (J)")
-    ax.set_title("EqSpike energy breakdown (ledger)")
-    ax.legend(fontsize=8)
+    ax.set_title("EqSpike energy per example (ledger)")
+    ax.legend(fontsize=8, loc="upper left")
     return atomic.save_figure(path, fig)
 
 
 def plot_gpu_ratio(gpu, summary: dict, path: Path) -> Path:
     """Log-scale bars: EqSpike vs reference processors, per inference and training example."""
-    fig, axes = _fig(9, 3.8)
+    _fig()  # selects the Agg backend
     import matplotlib.pyplot as plt
-    plt.close(fig)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    plt.close("all")
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, col, key, title in ((axes[0], "energy_per_inference_J", "energy_per_inference_J", "per inference"),
                                 (axes[1], "energy_per_training_example_J", "energy_per_training_example_J",
                                  "per training example")):
-        names = ["EqSpike (ledger)"] + [n.replace(" (", "\n(") for n in gpu["reference"]]
+        names = ["EqSpike\n(ledger)"] + [n.replace("NVIDIA ", "").replace("Horowitz 45 nm fp32 MAC",
+                                                                              "45 nm fp32\nMAC")
+                                         .replace(" (", "\n(") for n in gpu["reference"]]
         vals = [summary[key]] + list(gpu[col])
         ax.bar(range(len(vals)), vals, color=["#2ca02c"] + ["#d62728"] * len(gpu))
         ax.set_yscale("log")
@@ -84,6 +94,7 @@ def plot_gpu_ratio(gpu, summary: dict, path: Path) -> Path:
         ax.set_title(title)
         for i, v in enumerate(vals):
             ax.text(i, v, fmt_J(v), ha="center", va="bottom", fontsize=7)
+        ax.set_ylim(min(vals) / 3, max(vals) * 5)
     fig.suptitle("Same network: EqSpike on characterised circuits vs rate-based EP on digital hardware "
                  "(GPU figures approximate)", fontsize=9)
     return atomic.save_figure(path, fig)

@@ -94,6 +94,7 @@ POLICIES = ("sign", "round", "stochastic")
 SCHEMES = ("potentiate", "balanced")
 COUNT_KEYS = ("up", "down", "refresh_up", "refresh_down")
 _LUT_POINTS = 4097
+_Q_BINS = 16385
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,7 @@ class DeviceModel:
         self.linear = bool(np.ptp(self.lut_up) <= 1e-6 * self.lut_up.max()
                            and np.ptp(self.lut_down) <= 1e-6 * max(self.lut_down.max(), 1e-30))
         self.levels = self._ltp_levels(int(profile.n_levels))
+        self._build_qlut()
         # nominal pulse number along LTP (from 0) and along LTD (from 1)
         self.p_up = np.arange(self.levels.size, dtype=np.float64)
         self.ltd_states = self._ltd_states(int(profile.n_levels))
@@ -270,11 +272,22 @@ class DeviceModel:
         return self._lut(self.lut_down, np.asarray(u, dtype=np.float32))
 
     def quantize(self, u: np.ndarray) -> np.ndarray:
-        """Nearest of the ``n_levels`` nominal states (vectorised)."""
-        lv = self.levels
-        j = np.clip(np.searchsorted(lv, u), 1, lv.size - 1)
+        """Nearest of the ``n_levels`` nominal states (vectorised).
+
+        A lookup table over ``_Q_BINS`` uniform bins of [0, 1] (each bin holds the
+        level nearest to its centre) replaces a binary search; a value can only
+        be assigned to the second-nearest level when it lies within half a bin
+        (1/32768 of the range) of the midpoint between two levels.
+        """
+        i = (np.clip(u, 0.0, 1.0) * np.float32(_Q_BINS - 1) + np.float32(0.5)).astype(np.int32)
+        return self._qlut[i]
+
+    def _build_qlut(self) -> None:
+        lv = self.levels.astype(np.float64)
+        c = np.linspace(0.0, 1.0, _Q_BINS)
+        j = np.clip(np.searchsorted(lv, c), 1, lv.size - 1)
         lo, hi = lv[j - 1], lv[j]
-        return np.where(u - lo <= hi - u, lo, hi)
+        self._qlut = np.where(c - lo <= hi - c, lo, hi).astype(np.float32)
 
     def pulses_between(self, u_old: np.ndarray, u_new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Nominal (up, down) pulse numbers to move from ``u_old`` to ``u_new``.

@@ -8,7 +8,7 @@ from eqspike.datasets import Dataset, load_dataset
 from eqspike.errors import DataError, ParameterError
 from eqspike.network import activations as act
 from eqspike.network.config import TrainConfig
-from eqspike.network.dynamics import input_drive, relax, zero_states
+from eqspike.network.dynamics import input_drive, relax
 from eqspike.network.model import IdealSynapses, Network
 from eqspike.network.rules import get_rule
 from eqspike.network.trainer import (CHECKPOINT, TrainingDiverged, evaluate, load_checkpoint,

@@ -56,8 +56,8 @@ def test_model_card_on_currents_and_threshold():
     tech = get_technology("ptm180")
     net = "\n".join(["card check", tech.card(),
                      "Vd d 0 1.8", "Vg g 0 0", "Vdp dp 0 -1.8", "Vgp gp 0 0",
-                     f"M1 d g 0 0 {tech.nmos} w=1u l=0.18u",
-                     f"M2 dp gp 0 0 {tech.pmos} w=1u l=0.18u",
+                     f"M1 d g 0 0 {tech.nmos} w=1u l=0.18u ad=0.48p as=0.48p pd=2.96u ps=2.96u",
+                     f"M2 dp gp 0 0 {tech.pmos} w=1u l=0.18u ad=0.48p as=0.48p pd=2.96u ps=2.96u",
                      ".dc Vg 0 1.8 0.9", ".end"])
     r = run_netlist(net, ["vd#branch"])
     i_n = -r["vd#branch"]
@@ -79,3 +79,12 @@ def test_cli_list_and_errors(capsys):
     assert main(["circuit", "characterize", "--circuit", "lif", "--param", "c_mem_F=-1e-15",
                  "--out", "/tmp/unused"]) == 2
     assert "c_mem_F" in capsys.readouterr().err
+
+
+def test_device_synapses_in_the_column():
+    """Device subcircuits from eqspike.devices.models: charge flows, IR error grows with wire R."""
+    df = ir_drop_sweep(CrossbarColumn(n_rows=4, synapse="taox_rram"), r_wire_ohm=(0.0, 100.0, 1000.0))
+    q = df["charge_C"].to_numpy()
+    assert np.all(q > 0)
+    err = df["charge_error"].to_numpy()
+    assert err[0] == 0.0 and err[1] > 0 and err[2] > err[1]

@@ -109,3 +109,27 @@ def test_bad_inputs_give_clear_errors():
         make_neuron("nope")
     with pytest.raises(ParameterError, match="unknown parameter"):
         make_neuron("lif", c_mem_pF=1.0)
+
+
+def test_characterize_writes_files_and_caches(tmp_path, monkeypatch):
+    from eqspike.circuits.characterize import characterize
+    monkeypatch.setenv("EQSPIKE_CACHE_DIR", str(tmp_path / "cache"))
+    params = {"i_min_A": 1e-10, "i_max_A": 2e-7}
+    first = characterize("axon_hillock", params=params, n_points=5, out_dir=tmp_path / "out")
+    assert not first.cached
+    for f in ("profile.json", "fi.parquet", "fi.csv", "fi.png", "energy_vs_rate.png",
+              "waveforms.png", "waveforms.parquet", "summary.json"):
+        assert (tmp_path / "out" / f).stat().st_size > 0, f
+    assert set(first.waveforms["node"]) >= {"vmem", "vout"}
+    prov = first.profile.provenance
+    assert prov["circuit"] == "axon_hillock" and prov["ngspice_version"] and prov["netlist_hash"]
+    assert prov["parameters"]["c_fb_F"] == AxonHillock().c_fb_F and prov["model_card"] == "ptm180.lib"
+    again = characterize("axon_hillock", params=params, n_points=5)
+    assert again.cached and again.profile == first.profile
+
+
+def test_failed_point_is_reported_not_fatal():
+    df = fi_sweep(AxonHillock(), [1e-9, 2e-9], workers=1, timeout_s=1e-4)
+    assert df["rate_Hz"].isna().all()
+    assert (df["attempts"] == -1).all()
+    assert df["error"].str.contains("time limit").all()

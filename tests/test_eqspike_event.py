@@ -27,9 +27,11 @@ def _run(sizes, compute, encoder, pairing, input_encoder="same"):
     return dW, [b.copy() for b in net.b], st
 
 
-@pytest.mark.parametrize("encoder", ["bernoulli", "sigma_delta"])
-@pytest.mark.parametrize("pairing", ["same_step", "delayed", "both"])
-@pytest.mark.parametrize("sizes", [(30, 20, 5), (25, 16, 12, 4)])
+@pytest.mark.parametrize("encoder,pairing,sizes", [
+    ("bernoulli", "same_step", (30, 20, 5)), ("bernoulli", "delayed", (30, 20, 5)),
+    ("bernoulli", "both", (30, 20, 5)), ("sigma_delta", "same_step", (30, 20, 5)),
+    ("sigma_delta", "delayed", (30, 20, 5)), ("sigma_delta", "both", (30, 20, 5)),
+    ("bernoulli", "both", (25, 16, 12, 4)), ("sigma_delta", "delayed", (25, 16, 12, 4))])
 def test_event_equals_dense(encoder, pairing, sizes):
     dW_d, b_d, st_d = _run(sizes, "dense", encoder, pairing)
     dW_e, b_e, st_e = _run(sizes, "event", encoder, pairing)

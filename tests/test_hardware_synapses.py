@@ -211,3 +211,20 @@ def test_neuron_profile_missing_fields_refused():
         NeuronProfile.from_dict(d)
     with pytest.raises(ProfileError, match="NeuronProfile"):
         NeuronTransfer(object())
+
+
+def test_closed_form_for_linear_device_equals_pulse_loop():
+    prof = DeviceProfile.ideal(n_levels=101, g_min_S=1e-6, g_max_S=11e-6)
+    rng = np.random.default_rng(5)
+    dws = [rng.normal(0, 0.05, (30, 20)).astype(np.float32) for _ in range(6)]
+    out = []
+    for force_loop in (False, True):
+        net, syn = make(prof, shape=(30, 20), W0=0.0, policy="round", scheme="balanced",
+                        refresh="none", max_pulses=20)
+        assert syn.device.linear
+        syn.device.linear = not force_loop
+        for d in dws:
+            net.apply_update([d], [None])
+        out.append((net.W[0].copy(), syn.take_counts()))
+    np.testing.assert_allclose(out[0][0], out[1][0], atol=1e-6)
+    assert out[0][1] == out[1][1]

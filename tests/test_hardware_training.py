@@ -37,16 +37,16 @@ def data(mnist_dir):
 
 
 def test_ideal_linear_device_matches_ideal_training(data):
-    cfg = _cfg()
+    cfg = _cfg(n_train=3000, n_test=2000, seed=1)
     ideal = train(cfg, data, progress=False)
     # step 0.5 / 4000 = 1.25e-4 in weight units; enough pulses per update never to cap dW
     dev = DeviceProfile.ideal(n_levels=4001, g_min_S=1e-6, g_max_S=11e-6)
-    syn = DeviceSynapses(dev, DeviceSynapseConfig(w_max=(0.5,), policy="round", refresh="none",
+    syn = DeviceSynapses(dev, DeviceSynapseConfig(w_max=(0.5,), policy="stochastic", refresh="none",
                                                   max_pulses=5000))
     hw = train(cfg, data, progress=False, synapses=syn)
     assert sum(c["up"] for c in syn.counts) > 0  # the device path was used
     assert abs(hw.test_acc - ideal.test_acc) <= 0.01, (hw.test_acc, ideal.test_acc)
-    assert ideal.test_acc > 0.5  # it learned something
+    assert ideal.test_acc > 0.6  # it learned something
 
 
 def test_noise_free_device_runs_are_identical_and_noise_changes_them(data):

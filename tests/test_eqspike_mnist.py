@@ -1,0 +1,22 @@
+"""EqSpike on real MNIST: 5,000 training images, one epoch, >= 80 % on 1,000 test images."""
+import numpy as np
+import pytest
+
+from eqspike.network.config import TrainConfig
+
+
+@pytest.mark.slow
+def test_eqspike_learns_mnist(mnist_dir, tmp_path):
+    from eqspike.datasets import load_dataset
+    from eqspike.network.trainer import train
+    data = load_dataset(mnist_dir, progress=False)
+    cfg = TrainConfig(rule="eqspike", sizes=(784, 500, 10), epochs=1, n_train=5000, n_test=1000,
+                      beta=1.0, lrs=(0.1, 0.05), T1=60, T2=20, seed=0)
+    res = train(cfg, data, tmp_path / "run", progress=False)
+    assert res.test_acc >= 0.80, f"test accuracy {res.test_acc:.3f}"
+    m = res.metrics.iloc[-1]
+    # spikes per image per layer reach the metrics: input ~ sum of pixels x T1
+    mean_pixels = float(data.x_train[:5000].sum(axis=1).mean())
+    assert abs(m["spikes_free_per_image_0"] - mean_pixels * 60) < 0.1 * mean_pixels * 60
+    assert m["spikes_free_per_image_1"] > 0 and m["spikes_nudged_per_image_0"] > 0
+    assert (tmp_path / "run" / "metrics.csv").exists()
