@@ -72,9 +72,9 @@ def _add_common(p) -> None:
                         "(default: stochastic)")
     g.add_argument("--scheme", default="potentiate", choices=SCHEMES,
                    help="which device gets the pulses (default: potentiate)")
-    g.add_argument("--w-max", type=_floats, default=(0.1, 0.2), metavar="W1[,W2]",
+    g.add_argument("--w-max", type=_floats, default=(0.07, 0.14), metavar="W1[,W2]",
                    help="weight of one device swept over its full range, per weight layer "
-                        "(dimensionless; G_ref = (g_max - g_min) / w_max) (default: 0.1,0.2)")
+                        "(dimensionless; G_ref = (g_max - g_min) / w_max) (default: 0.07,0.14)")
     g.add_argument("--max-pulses", type=int, default=8, help="most pulses per synapse per update (default: 8)")
     g.add_argument("--refresh", default="periodic", choices=("none", "periodic"),
                    help="re-program saturating pairs to the same W (default: periodic)")

@@ -377,6 +377,11 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, ep
     W0 = Ws[0]
     n1 = nl[0]
     e0 = enc[0]
+    # input-layer update, one row per input spike: the spike S(t) is paired with
+    # a0 w(t) drho(t) (same step) + a1 w(t-1) drho(t-1) (the change just before it)
+    cvec = np.zeros((Bc, n1), np.float32)
+    dr_prev = np.zeros((Bc, n1), np.float32)
+    w_prev = np.float32(0.0)
     for i in range(T):
         t = t0 + i
         drv3[:] = 0.0
@@ -458,14 +463,18 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, ep
             w = wt * th
             # input spikes x change of layer 1 (the input is clamped: no reverse term)
             dW0 = dWs[0][c]
+            for bb in range(Bc):
+                for j in range(n1):
+                    cvec[bb, j] = a0 * w * dr3[0, bb, j] + a1 * w_prev * dr_prev[bb, j]
+                    dr_prev[bb, j] = dr3[0, bb, j]
+            w_prev = w
             for q in range(nU):
                 dwr = dW0[U[q]]
                 for bb in range(Bc):
-                    pc = a0 * S0o[q, bb] + a1 * S0n[q, bb]
-                    if pc != 0.0:
-                        f = w * pc
+                    if S0o[q, bb] != 0:
+                        cv = cvec[bb]
                         for j in range(n1):
-                            dwr[j] += f * dr3[0, bb, j]
+                            dwr[j] += cv[j]
             for kk in range(1, L):   # W[kk]: layer kk (local kk-1) -> layer kk+1 (local kk)
                 dW = dWs[kk][c]
                 npost = nl[kk]
@@ -495,6 +504,16 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, ep
         S0o, S0n = S0n, S0o
         idx_o, idx_n = idx_n, idx_o
         ns_o, ns_n = ns_n, ns_o
+    if learn and a1 != 0.0:
+        # the last input spikes S(t0+T) pair with the last change drho(T-1)
+        dW0 = dWs[0][c]
+        for q in range(nU):
+            dwr = dW0[U[q]]
+            for bb in range(Bc):
+                if S0o[q, bb] != 0:
+                    f = a1 * w_prev
+                    for j in range(n1):
+                        dwr[j] += f * dr_prev[bb, j]
     # write the state back; S(t0+T) for the next phase
     for bb in range(Bc):
         b = b0 + bb

@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from eqspike.errors import EqspikeError, ParameterError, ProfileError
+from eqspike.errors import ParameterError
 
 from .energy import EnergyLedger, gpu_comparison
 from .neuron_transfer import NeuronTransfer
@@ -203,11 +203,8 @@ def train_on_hardware(cfg, data, *, device=None, neuron, crossbar,
         if on_epoch is not None:
             on_epoch(row, net)
 
-    try:
-        res = train(cfg, data, run_dir, synapses=factory if backend is not None else None,
-                    activation=act, progress=progress, on_epoch=_on_epoch)
-    except EqspikeError:
-        raise
+    res = train(cfg, data, run_dir, synapses=factory if backend is not None else None,
+                activation=act, progress=progress, on_epoch=_on_epoch)
     summary = ledger.summary()
     summary.update({"test_acc": float(res.test_acc), "train_acc": float(res.train_acc)})
     gpu = gpu_comparison(cfg.sizes, cfg.T1, cfg.T2, n_nudged_phases(cfg),
@@ -217,10 +214,3 @@ def train_on_hardware(cfg, data, *, device=None, neuron, crossbar,
                                                        for c in backend.init_counts))
     return HardwareResult(train=res, ledger=ledger, synapses=backend, summary=summary, gpu=gpu)
 
-
-def check_profile_for_training(device) -> None:
-    """Refuse a device that cannot learn (no potentiation step) with a clear message."""
-    if device is None:
-        return
-    if max(device.dg_up_S) <= 0:
-        raise ProfileError(f"device profile '{device.name}': dg_up_S is zero everywhere")

@@ -6,7 +6,6 @@ Agg backend (no display needed).
 from __future__ import annotations
 
 import datetime as _dt
-import math
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -224,7 +223,7 @@ def write_report(out: Path, *, cfg, syn_cfg, result, notes: dict[str, str], devi
     for k, v in notes.items():
         lines.append(f"- {k}: {v}")
     if device is not None:
-        lines += [f"- device: G {device.g_min_S * 1e6:.3g}-{device.g_max_S * 1e6:.3g} uS, "
+        lines += [f"- device '{device.name}' ({device.model}): G {device.g_min_S * 1e6:.3g}-{device.g_max_S * 1e6:.3g} uS, "
                   f"{device.n_levels} levels, NL {device.nl_ltp:.2g} / {device.nl_ltd:.2g}, c2c "
                   f"{100 * device.c2c_sigma:.2g} %, d2d {100 * device.d2d_sigma:.2g} %, write "
                   f"{fmt_J(device.write_energy_up_J)} / {fmt_J(device.write_energy_down_J)} per pulse "

@@ -7,7 +7,8 @@ on conductance pairs described by a
 weights back into ``net.W``.
 
 Model (all vectorised over synapses; the only Python loop runs over the pulse
-index k = 1..K of one update, with masks)
+index k = 1..K of one update, with masks; for constant-step devices the n
+pulses are applied in closed form, n steps plus sqrt(n) c2c noise)
 -------------------------------------------------------------------------------
 
 - **Weight.** ``W = (G+ - G-) / G_ref``.  ``G_ref`` is

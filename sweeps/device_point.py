@@ -22,15 +22,20 @@ One sweep point:
      ``c2c_sigma``, ``d2d_sigma``, ``write_energy_J`` (no ngspice);
    - ``"ideal"``: constant step, ``n_levels`` levels, no nonlinearity;
 
-2. builds the neuron profile (``neuron = "ideal"``: the hard sigmoid as a
-   circuit spending ``energy_per_spike_J`` per spike) and an analytic
-   crossbar read path (the device's read voltage, ``read_pulse_width_s``);
-3. trains ``rule`` (default EqSpike) on the first ``n_train`` MNIST images
-   for ``epochs`` with :class:`~eqspike.network.synapses.DeviceSynapses`,
+2. gets the neuron and crossbar profiles: ``"default"`` = the
+   ngspice-characterised default neuron (Axon-Hillock, PTM 180 nm) and
+   crossbar column (cached; the first point of a worker may run ngspice),
+   ``"ideal"`` = the documented stand-ins of :mod:`eqspike.network.hardware`,
+   or a profile JSON path;
+3. trains EqSpike on the first ``n_train`` MNIST images for ``epochs`` with
+   :func:`eqspike.network.hardware.train_on_hardware`: device-aware
+   synapses (:class:`~eqspike.network.synapses.DeviceSynapses`), the
+   neuron's f-I curve as activation, the energy ledger fed every epoch; all
    seeded by the sweep seed (weight init, shuffling, d2d draw, c2c noise,
    stochastic rounding);
-4. evaluates on the first ``n_test`` test images and returns the accuracies
-   and the energy ledger's figures (:mod:`eqspike.network.energy`).
+4. evaluates on the first ``n_test`` test images and returns the accuracies,
+   the ledger's energy figures and the energy ratio to an H100 GPU running
+   the same network (:mod:`eqspike.network.energy`).
 
 The NeuroSim-label defaults (``nl_ltp`` 0.04, ``nl_ltd`` -0.63, 1-10 uS,
 128 levels, 1.6 V / 50 ns) are the TaOx/HfOx row of NeuroSim's device table
@@ -98,15 +103,16 @@ class DevicePointParams:
                             doc="most pulses per synapse per update")
     refresh_every: int = param(50, unit="updates", low=0, integer=True,
                                doc="updates between refreshes of saturating pairs (0 = never)")
-    read_pulse_width_s: float = param(10e-9, unit="s", low=0, low_open=True,
-                                      doc="crossbar read pulse per synaptic event")
-    # ---- neuron
-    neuron: str = param("ideal", unit="", choices=("ideal",),
-                        doc="neuron profile: ideal = hard sigmoid circuit")
-    energy_per_spike_J: float = param(1e-13, unit="J", low=0,
-                                      doc="neuron energy per spike (neuron = ideal)")
+    # ---- circuits
+    neuron: str = param("default", unit="",
+                        doc="neuron profile: default (ngspice-characterised Axon-Hillock), "
+                            "ideal (stand-in hard sigmoid, 0.4 pJ/spike) or a JSON path")
+    crossbar: str = param("default", unit="",
+                          doc="crossbar profile: default (ngspice-characterised column), "
+                              "ideal (analytic V^2 G t) or a JSON path")
     # ---- network / training
-    rule: str = param("eqspike", unit="", choices=("eqspike", "cep"), doc="learning rule")
+    rule: str = param("eqspike", unit="", choices=("eqspike",),
+                      doc="learning rule (the ledger counts spikes: eqspike)")
     hidden: tuple = param((100,), unit="neurons", low=1, integer=True,
                           doc="hidden layer widths (784-hidden-10)")
     batch_size: int = param(20, unit="images", low=1, integer=True, doc="mini-batch size")
@@ -181,9 +187,17 @@ def characterized_profile(model: str, overrides: Mapping[str, Any]):
     return default_profile(model, overrides=dict(overrides) or None)
 
 
-def build_neuron_profile(p: DevicePointParams):
-    from eqspike.circuits.profile import NeuronProfile
-    return NeuronProfile.ideal_hard_sigmoid(energy_per_spike_J=max(p.energy_per_spike_J, 1e-30))
+def build_circuit_profiles(p: DevicePointParams):
+    """``(NeuronProfile, CrossbarProfile)`` of the point; no silent stand-ins."""
+    from eqspike.network import hardware
+    quiet = lambda msg: None  # noqa: E731
+    if p.neuron == "default":
+        from eqspike.circuits.characterize import default_neuron_profile
+        neuron = default_neuron_profile(workers=1)   # ngspice in this (worker) process
+    else:
+        neuron, _ = hardware.load_neuron(p.neuron, progress=quiet, fallback=False)
+    crossbar, _ = hardware.load_crossbar(p.crossbar, progress=quiet, fallback=False)
+    return neuron, crossbar
 
 
 @functools.lru_cache(maxsize=2)
@@ -206,104 +220,62 @@ def train_config(p: DevicePointParams, seed: int, budget: Budget):
 def device_point(p: DevicePointParams, *, seed: int, budget: Budget,
                  context: Mapping[str, Any]) -> dict[str, Any]:
     """Build the device profile, train EqSpike briefly with device-aware synapses, evaluate."""
-    from eqspike.network.synapses import DeviceSynapseConfig, DeviceSynapses
-    from eqspike.network.trainer import train
+    from eqspike.network.hardware import train_on_hardware
+    from eqspike.network.synapses import DeviceSynapseConfig
 
     device = build_device_profile(p)
-    neuron = build_neuron_profile(p)
-    crossbar = build_crossbar_profile(p, device)
+    neuron, crossbar = build_circuit_profiles(p)
     cfg = train_config(p, seed, budget)
     syn_cfg = DeviceSynapseConfig(policy=p.policy, scheme=p.scheme, w_max=p.w_max,
                                   max_pulses=p.max_pulses,
                                   refresh="periodic" if p.refresh_every > 0 else "none",
                                   refresh_every=max(1, p.refresh_every), seed=int(seed))
-    holder: dict[str, Any] = {}
-
-    def make_synapses(net):
-        holder["syn"] = DeviceSynapses(device, syn_cfg)
-        return holder["syn"]
-
-    ledger = _ledger(cfg, neuron, crossbar, device)
-
-    def on_epoch(row, net):
-        record_training_epoch(ledger, cfg, row, net, holder["syn"])
-
     data = _dataset(context.get("data_dir"))
-    res = train(cfg, data, synapses=make_synapses, progress=False, on_epoch=on_epoch)
-    out: dict[str, Any] = {"test_acc": float(res.test_acc), "train_acc": float(res.train_acc)}
-    out.update(energy_figures(ledger, cfg, res.metrics.iloc[-1].to_dict()))
+    res = train_on_hardware(cfg, data, device=device, neuron=neuron, crossbar=crossbar,
+                            syn_config=syn_cfg, progress=False)
+    out: dict[str, Any] = {"test_acc": float(res.train.test_acc),
+                           "train_acc": float(res.train.train_acc)}
+    out.update(energy_columns(res.summary, res.gpu))
+    out.update(profile_columns(device, neuron))
     out["device_profile_hash"] = profile_hash(device)
     out["neuron_profile_hash"] = profile_hash(neuron)
+    out["crossbar_profile_hash"] = profile_hash(crossbar)
     return out
 
 
-def build_crossbar_profile(p: DevicePointParams, device):
-    """Crossbar read path: the device's read voltage, ``read_pulse_width_s`` pulses."""
-    from eqspike.circuits.profile import CrossbarProfile
-    return CrossbarProfile.ideal(read_voltage_V=device.read_voltage_V,
-                                 read_pulse_width_s=p.read_pulse_width_s,
-                                 g_ref_S=device.g_max_S - device.g_min_S)
+#: figures of the profiles actually used, as ``device_<field>`` / ``neuron_<field>`` columns
+DEVICE_FIGURES = ("g_min_S", "g_max_S", "n_levels", "nl_ltp", "nl_ltd", "c2c_sigma", "d2d_sigma",
+                  "write_energy_up_J", "write_energy_down_J")
+NEURON_FIGURES = ("energy_per_spike_J", "max_rate_Hz", "leakage_power_W")
 
 
-def _ledger(cfg, neuron, crossbar, device):
-    from eqspike.network.energy import EnergyLedger
-    theta = float(getattr(cfg.rule_options(), "theta", 1.0))
-    return EnergyLedger(sizes=cfg.sizes, neuron=neuron, crossbar=crossbar, device=device,
-                        theta=theta)
+def profile_columns(device, neuron) -> dict[str, Any]:
+    """What the profiles really were (a spice device ignores ``g_min_S`` & co. of the point)."""
+    out: dict[str, Any] = {"device_name": str(device.name)}
+    out.update({f"device_{k}": getattr(device, k) for k in DEVICE_FIGURES})
+    out["neuron_name"] = str(neuron.name)
+    out.update({f"neuron_{k}": float(getattr(neuron, k)) for k in NEURON_FIGURES})
+    return out
 
 
-def _layer_stats(row: Mapping[str, Any], prefix: str, n_layers: int):
-    keys = [f"{prefix}_{k}" for k in range(n_layers)]
-    if not all(k in row for k in keys):
-        return None
-    return [float(row[k]) for k in keys]
+#: ledger summary key -> results column
+_RENAME = {"energy_per_training_example_J": "energy_per_train_example_J",
+           "pulses_per_training_example": "pulses_per_train_example"}
+_SKIP = ("test_acc", "train_acc")
 
 
-def record_training_epoch(ledger, cfg, row: Mapping[str, Any], net, syn) -> None:
-    """Feed one epoch's summed statistics (trainer metrics row) and pulses to the ledger.
-
-    The trainer sums the rule's per-batch statistics over the epoch; steps per
-    example are recovered as the sum divided by the number of batches (exact
-    when ``batch_size`` divides ``n_train``).
-    """
-    import math
-    L = len(cfg.sizes)
-    n = int(row["n_train"])
-    n_batches = math.ceil(n / cfg.batch_size)
-    free = _layer_stats(row, "spikes_free", L)
-    nudged = _layer_stats(row, "spikes_nudged", L)
-    if free is not None and nudged is not None:
-        ledger.record({"spikes_free": free, "spikes_nudged": nudged,
-                       "steps_free": float(row.get("steps_free", 0)) / n_batches,
-                       "steps_nudged": float(row.get("steps_nudged", 0)) / n_batches},
-                      n, training=True)
-    ledger.record_pulses(syn.take_counts())
-    ledger.sample_conductances(net)
-
-
-def energy_figures(ledger, cfg, last_row: Mapping[str, Any]) -> dict[str, float]:
-    """Energy columns of the row (J) from the ledger; the last evaluation is the inference."""
-    import math
-    L = len(cfg.sizes)
-    n_test = int(last_row["n_test"])
-    test = _layer_stats(last_row, "test_spikes_free", L)
-    if test is not None:
-        n_eval_batches = math.ceil(n_test / cfg.eval_batch_size)
-        ledger.record({"spikes_free": test,
-                       "steps_free": float(last_row.get("test_steps_free", 0)) / n_eval_batches},
-                      n_test, training=False)
-    if not ledger.g_samples:
-        return {}
-    s = ledger.summary()
-    out = {"energy_per_inference_J": s["energy_per_inference_J"] if test is not None else math.nan,
-           "energy_per_train_example_J": s["energy_per_training_example_J"],
-           "train_free_J": s["train_free_J"], "train_nudged_J": s["train_nudged_J"],
-           "train_write_J": s["train_write_J"],
-           "inference_time_s": s["inference_time_s"] if test is not None else math.nan,
-           "spikes_per_inference": s["spikes_per_inference"] if test is not None else math.nan,
-           "events_per_inference": s["events_per_inference"] if test is not None else math.nan,
-           "pulses_per_train_example": s.get("pulses_per_training_example", math.nan)}
-    for k, v in s.items():          # breakdown, e.g. "inference:synaptic events_J"
-        if ":" in k and k.endswith("_J"):
-            out[k.replace(":", "_").replace(" ", "_")] = v
+def energy_columns(summary: Mapping[str, Any], gpu=None) -> dict[str, float]:
+    """Row columns from the ledger summary (names cleaned: ``inference:spikes_J`` ->
+    ``inference_spikes_J``) and the energy ratio to an H100 (``gpu_h100_ratio_*``)."""
+    out: dict[str, float] = {}
+    for k, v in summary.items():
+        if k in _SKIP or not isinstance(v, (int, float)):
+            continue
+        k = _RENAME.get(k, k).replace(":", "_").replace(" ", "_")
+        out[k] = float(v)
+    if gpu is not None and len(gpu):
+        h100 = gpu[gpu["reference"].str.contains("H100")]
+        if len(h100):
+            out["gpu_h100_ratio_inference"] = float(h100["ratio_inference"].iloc[0])
+            out["gpu_h100_ratio_training"] = float(h100["ratio_training"].iloc[0])
     return out

@@ -56,10 +56,11 @@ def swept_params(df, manifest: Mapping[str, Any] | None = None) -> list[str]:
 
 
 def energy_columns(df, manifest: Mapping[str, Any] | None = None) -> list[str]:
-    """Numeric energy result columns (names ending in ``_J``, parameters excluded)."""
+    """Numeric energy result columns (names ending in ``_J``; parameters and the
+    ``device_*`` / ``neuron_*`` profile figures excluded)."""
     params = set(param_columns(df, manifest))
     return [c for c in df.columns if c.endswith("_J") and c not in params
-            and np.issubdtype(df[c].dtype, np.number)]
+            and not c.startswith(("device_", "neuron_")) and np.issubdtype(df[c].dtype, np.number)]
 
 
 def summarize(df, swept: Sequence[str], manifest: Mapping[str, Any] | None = None):

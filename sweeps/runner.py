@@ -18,6 +18,7 @@ already stored (``retry_failed=True`` reruns the failed ones).
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -81,7 +82,7 @@ def execute_task(task: Task, context: Mapping[str, Any] | None = None) -> dict[s
     from eqspike.sweeps.points import check_metrics, get_point
     started = _now()
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     try:
         pf = get_point(task.point)
         metrics = check_metrics(task.point, pf.run(task.params_dict, seed=task.seed,
@@ -89,7 +90,9 @@ def execute_task(task: Task, context: Mapping[str, Any] | None = None) -> dict[s
     except Exception as e:                     # recorded; the sweep goes on
         msg = f"{type(e).__name__}: {e}".strip()
         tb = "".join(traceback.format_exception(type(e), e, e.__traceback__)[-6:])
-        return failed_row(task, msg, tb, started, time.perf_counter() - t0, worker)
+        row = failed_row(task, msg, tb, started, time.perf_counter() - t0, worker)
+        row["cpu_s"] = time.process_time() - c0
+        return row
     row = base_row(task)
     for k, v in metrics.items():
         if k in row:
@@ -98,7 +101,8 @@ def execute_task(task: Task, context: Mapping[str, Any] | None = None) -> dict[s
         row[k] = v
     row.setdefault("device_profile_hash", None)
     row.setdefault("neuron_profile_hash", None)
-    row.update({"wall_s": time.perf_counter() - t0, "status": "ok", "error": None,
+    row.update({"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
+                "status": "ok", "error": None,
                 "eqspike_version": _version(), "worker": worker, "started": started,
                 "finished": _now(), "traceback": None})
     return row
@@ -137,13 +141,24 @@ def pending_tasks(spec: SweepSpec, store: ResultStore, retry_failed: bool = Fals
     return todo, skipped
 
 
+@contextlib.contextmanager
 def local_cluster(n_workers: int):
-    """A LocalCluster of ``n_workers`` one-thread processes with thread-limited numerics."""
+    """A LocalCluster of ``n_workers`` one-thread processes with thread-limited numerics.
+
+    Workers are started non-daemonic (``distributed.worker.daemon: False``)
+    so that a point may use a process pool once, e.g. a circuit
+    characterisation on a cold cache (daemonic processes cannot have
+    children); they still exit with this process.
+    """
+    import dask
     from distributed import LocalCluster
     for k, v in THREAD_ENV.items():     # inherited by worker processes, too
         os.environ.setdefault(k, v)
-    return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                        dashboard_address=None, silence_logs=logging.ERROR, env=dict(THREAD_ENV))
+    with dask.config.set({"distributed.worker.daemon": False}):
+        with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                          dashboard_address=None, silence_logs=logging.ERROR,
+                          env=dict(THREAD_ENV)) as cluster:
+            yield cluster
 
 
 def run_sweep(spec: SweepSpec, out: str | os.PathLike, *, workers: int | None = None,

@@ -62,8 +62,8 @@ _SWEEP_KEYS = ("name", "point", "mode", "repeats", "seed", "seeds", "n_samples",
 _TOP_KEYS = ("sweep", "base")
 #: Row columns a parameter may not shadow.
 RESERVED_COLUMNS = ("point_id", "config_id", "point_index", "repeat", "seed", "sweep", "point", "status",
-                    "error", "traceback", "wall_s", "started", "finished", "worker",
-                    "eqspike_version", "device_profile_hash", "neuron_profile_hash",
+                    "error", "traceback", "wall_s", "cpu_s", "started", "finished", "worker",
+                    "eqspike_version", "device_profile_hash", "neuron_profile_hash", "crossbar_profile_hash",
                     "epochs", "n_train", "n_test") + REQUIRED_METRICS
 
 

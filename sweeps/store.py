@@ -34,7 +34,8 @@ LOCK = ".lock"
 
 #: Leading columns, in this order; parameters, metrics and the rest follow.
 LEAD_COLUMNS = ("point_id", "config_id", "point_index", "repeat", "seed", "sweep", "point")
-TAIL_COLUMNS = ("wall_s", "status", "error", "device_profile_hash", "neuron_profile_hash",
+TAIL_COLUMNS = ("wall_s", "cpu_s", "status", "error", "device_profile_hash", "neuron_profile_hash",
+                "crossbar_profile_hash",
                 "eqspike_version", "worker", "started", "finished", "traceback")
 
 

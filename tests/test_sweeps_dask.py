@@ -80,7 +80,7 @@ point = "toy"
 [sweep.vary]
 x = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55]
 [base]
-sleep_s = 0.4
+sleep_s = 0.6
 """)
     out = tmp_path / "out"
     expected = {t.point_id for t in load_spec(spec_path).tasks()}
@@ -138,8 +138,13 @@ T2 = 8
 
 
 @pytest.mark.spice
+@pytest.mark.slow
 def test_real_point_tiny_network_on_two_workers(client, tmp_path, mnist_dir):
-    """ngspice characterises the default RRAM inside the workers (or loads it from the cache)."""
+    """ngspice characterises the default RRAM inside the workers (or loads it from the cache).
+
+    ~10 s with warm caches; up to ~2 min when numba must compile the EqSpike
+    kernels in both workers (fresh checkout) on a busy machine: marked slow.
+    """
     spec = loads_spec(DEVICE_SPEC)
     rep = run_sweep(spec, tmp_path, client=client, progress=False,
                     context={"data_dir": str(mnist_dir)})
@@ -153,11 +158,20 @@ def test_real_point_tiny_network_on_two_workers(client, tmp_path, mnist_dir):
     # the inference energy is the sum of its parts
     parts = df[[c for c in df.columns if c.startswith("inference_") and c.endswith("_J")]].sum(axis=1)
     assert np.allclose(parts, df["energy_per_inference_J"], rtol=1e-9)
-    # write energy = pulses x energy per pulse (same energy up and down here)
-    assert np.allclose(df["train_write_J"], df["pulses_per_train_example"] * df["write_energy_J"],
-                       rtol=1e-9)
+    # write energy = pulses x energy per pulse (up and down pulses cost a little differently)
+    e_lo = df[["device_write_energy_up_J", "device_write_energy_down_J"]].min(axis=1)
+    e_hi = df[["device_write_energy_up_J", "device_write_energy_down_J"]].max(axis=1)
+    pulses = df["pulses_per_train_example"]
+    assert (df["train_write_J"] >= pulses * e_lo * (1 - 1e-9)).all()
+    assert (df["train_write_J"] <= pulses * e_hi * (1 + 1e-9)).all()
+    parts = df[[c for c in df.columns if c.startswith("write_pulses_") and c.endswith("_J")]].sum(axis=1)
+    assert np.allclose(parts, df["train_write_J"], rtol=1e-9)
+    # the characterised device is the same for all points; only its d2d spread was replaced
+    assert df["device_g_min_S"].nunique() == 1 and df["device_n_levels"].nunique() == 1
+    assert (df["device_d2d_sigma"] == df["d2d_sigma"]).all()
     # the profile hash follows the device parameters, not the seed
     h = df.groupby("d2d_sigma")["device_profile_hash"].agg(["nunique", "first"])
     assert (h["nunique"] == 1).all() and h["first"].nunique() == 2
-    assert df["neuron_profile_hash"].nunique() == 1
+    assert df["neuron_profile_hash"].nunique() == 1 and df["crossbar_profile_hash"].nunique() == 1
+    assert (df["gpu_h100_ratio_inference"] > 0).all()
     assert (df["device_source"] == "spice").all() and (df["device_model"] == "taox_rram").all()

@@ -1,0 +1,56 @@
+"""``eqspike run`` and ``eqspike compare`` end to end on a tiny network (no ngspice:
+profiles from files and the analytic stand-ins)."""
+import json
+
+import pandas as pd
+import pytest
+
+from eqspike.cli import main
+from eqspike.devices.profile import DeviceProfile
+
+
+@pytest.fixture
+def profile_json(tmp_path):
+    p = DeviceProfile.from_neurosim(1.0, -1.0, 64, write_energy_J=1e-12, name="nl1_64")
+    return str(p.to_json(tmp_path / "dev.json"))
+
+
+TINY = ["--n-train", "60", "--n-test", "40", "--epochs", "1", "--hidden", "12", "--T1", "20",
+        "--T2", "8", "--neuron", "ideal", "--crossbar", "ideal", "--no-progress"]
+
+
+def test_run_writes_report_folder(tmp_path, mnist_dir, profile_json, capsys):
+    out = tmp_path / "rep"
+    rc = main(["run", "--device", profile_json, "--data-dir", str(mnist_dir), "--out", str(out)] + TINY)
+    assert rc == 0
+    for f in ("report.md", "energy_breakdown.csv", "energy_breakdown.png", "gpu_comparison.csv",
+              "gpu_ratio.png", "device_pulse_response.png", "neuron_fi.png", "metrics.csv",
+              "energy_summary.json", "device_profile.json"):
+        assert (out / f).exists(), f
+    s = json.loads((out / "energy_summary.json").read_text())
+    assert s["energy_per_training_example_J"] > s["energy_per_inference_J"] > 0
+    text = (out / "report.md").read_text()
+    assert "Test accuracy" in text and "Assumptions" in text and "nl1_64" in text
+    bd = pd.read_csv(out / "energy_breakdown.csv")
+    assert {"inference", "free", "nudged", "write"} <= set(bd.phase)
+    assert "report:" in capsys.readouterr().out
+
+
+def test_compare_refuses_bad_profile_and_compares_good_ones(tmp_path, mnist_dir, profile_json, capsys):
+    bad = json.loads(open(profile_json).read())
+    bad["g_max_uS"] = bad.pop("g_max_S")
+    bad_path = tmp_path / "bad.json"
+    bad_path.write_text(json.dumps(bad))
+    rc = main(["compare", "--profile", str(bad_path), "--data-dir", str(mnist_dir),
+               "--out", str(tmp_path / "c0")] + TINY)
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "g_max_uS" in err and "g_max_S" in err and "Traceback" not in err
+    rc = main(["compare", "--profile", profile_json, "--data-dir", str(mnist_dir),
+               "--out", str(tmp_path / "c1")] + TINY)
+    assert rc == 0
+    df = pd.read_csv(tmp_path / "c1" / "compare.csv")
+    assert df["synapses"].tolist() == ["ideal", "nl1_64"]
+    assert (tmp_path / "c1" / "compare.png").exists()
+    assert df.loc[0, "write_energy_per_training_example_J"] == 0
+    assert df.loc[1, "write_energy_per_training_example_J"] > 0
