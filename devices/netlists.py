@@ -137,6 +137,14 @@ def pulse_netlist(model: Any, kind: str, sched: PulseSchedule, *, title: str,
     for k, p in enumerate(insts):
         ics.update(p.ic(f"x{k}"))
     lines += _ic_lines(ics)
+    # keep only what the analyses read: ngspice otherwise stores every node
+    # and branch of every instance at every time point
+    if kind == "fefet":
+        save = ["v(g)", "v(dd)"] + [f"i(vsg{k})" for k in range(len(insts))] + \
+               [f"i(vsd{k})" for k in range(len(insts))]
+    else:
+        save = ["v(in)"] + [f"i(vs{k})" for k in range(len(insts))]
+    lines += [".save " + " ".join(save[i:i + 16]) for i in range(0, len(save), 16)]
     if seed is not None:
         lines.append(f".options seed={int(seed)}")
     if options:

@@ -324,8 +324,13 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, ep
     nl = np.empty(L, np.int64)
     for kk in range(L):
         nl[kk] = off[kk + 2] - off[kk + 1]
-    S0o = np.zeros((nU, Bc), np.uint8)   # input spikes, pixel-major (index q of U)
-    S0n = np.zeros((nU, Bc), np.uint8)
+    # input spikes as lists of (q, image) pairs, q-major (index q of U)
+    Lq_o = np.empty(nU * Bc, np.int32)
+    Lb_o = np.empty(nU * Bc, np.int32)
+    Lq_n = np.empty(nU * Bc, np.int32)
+    Lb_n = np.empty(nU * Bc, np.int32)
+    n_in_o = 0
+    n_in_n = 0
     X0 = np.empty((nU, Bc), np.float32)   # input rates and accumulators, pixel-major
     A0 = np.empty((nU, Bc), np.float32)
     u3 = np.zeros((L, Bc, nmax), np.float32)
@@ -353,17 +358,22 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, ep
                 r3[kk, bb, j] = r[b0 + bb, o + j]
                 a3[kk, bb, j] = acc[b0 + bb, o + j]
     # spikes S(t0): drawn now at the very start, else read from the state
-    for bb in range(Bc):
-        b = b0 + bb
-        base = (np.uint64(b) * _CSTEPS + np.uint64(t0)) * np.uint64(N)
-        for q in range(nU):
+    for q in range(nU):
+        for bb in range(Bc):
+            b = b0 + bb
             if first_draw:
                 s, a = _rate_to_spike(enc[0], X0[q, bb], A0[q, bb], th, seed, b, t0,
                                       off[0] + U[q], N)
                 A0[q, bb] = a
             else:
                 s = 1 if S[b, off[0] + U[q]] > 0.5 else 0
-            S0o[q, bb] = s
+            if s == 1:
+                Lq_o[n_in_o] = q
+                Lb_o[n_in_o] = bb
+                n_in_o += 1
+    for bb in range(Bc):
+        b = b0 + bb
+        base = (np.uint64(b) * _CSTEPS + np.uint64(t0)) * np.uint64(N)
         for kk in range(L):
             n = nl[kk]
             o = off[kk + 1]
@@ -386,15 +396,12 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, ep
         t = t0 + i
         drv3[:] = 0.0
         # ---- synaptic drive: rows of W for the presynaptic neurons that spiked
-        c0 = 0
-        for q in range(nU):
-            wr = W0[U[q]]
-            for bb in range(Bc):
-                if S0o[q, bb] != 0:
-                    c0 += 1
-                    for j in range(n1):
-                        drv3[0, bb, j] += wr[j]
-        cnt[0] += c0
+        for m in range(n_in_o):
+            wr = W0[U[Lq_o[m]]]
+            bb = Lb_o[m]
+            for j in range(n1):
+                drv3[0, bb, j] += wr[j]
+        cnt[0] += n_in_o
         for bb in range(Bc):
             b = b0 + bb
             for kk in range(L):
@@ -445,18 +452,30 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, ep
                               base + np.uint64(off[kk + 1]))
                 ns_n[kk, bb] = _compact(sp, n, idx_n[kk, bb])
         # ---- input spikes S(t+1)
+        n_in_n = 0
         if e0 == 0:
             for q in range(nU):
                 for bb in range(Bc):
                     a = A0[q, bb] + X0[q, bb]
-                    s1 = a >= th
-                    S0n[q, bb] = s1
-                    A0[q, bb] = a - th * s1
+                    if a >= th:
+                        A0[q, bb] = a - th
+                        Lq_n[n_in_n] = q
+                        Lb_n[n_in_n] = bb
+                        n_in_n += 1
+                    else:
+                        A0[q, bb] = a
         else:
-            for bb in range(Bc):
-                base = (np.uint64(b0 + bb) * _CSTEPS + np.uint64(t + 1)) * np.uint64(N) + np.uint64(off[0])
-                for q in range(nU):
-                    S0n[q, bb] = _uniform(seed, base + np.uint64(U[q])) * th < X0[q, bb]
+            tb = np.uint64(t + 1)
+            for q in range(nU):
+                gq = np.uint64(off[0] + U[q])
+                for bb in range(Bc):
+                    xv = X0[q, bb]
+                    if xv > 0.0:   # a pixel at 0 never spikes: no random number drawn
+                        cn = (np.uint64(b0 + bb) * _CSTEPS + tb) * np.uint64(N) + gq
+                        if _uniform(seed, cn) * th < xv:
+                            Lq_n[n_in_n] = q
+                            Lb_n[n_in_n] = bb
+                            n_in_n += 1
         # ---- spike-driven update, only at spike events
         if learn:
             wt = np.float32(sign * wsched[i])
@@ -468,13 +487,11 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, ep
                     cvec[bb, j] = a0 * w * dr3[0, bb, j] + a1 * w_prev * dr_prev[bb, j]
                     dr_prev[bb, j] = dr3[0, bb, j]
             w_prev = w
-            for q in range(nU):
-                dwr = dW0[U[q]]
-                for bb in range(Bc):
-                    if S0o[q, bb] != 0:
-                        cv = cvec[bb]
-                        for j in range(n1):
-                            dwr[j] += cv[j]
+            for m in range(n_in_o):
+                dwr = dW0[U[Lq_o[m]]]
+                bb = Lb_o[m]
+                for j in range(n1):
+                    dwr[j] += cvec[bb, j]
             for kk in range(1, L):   # W[kk]: layer kk (local kk-1) -> layer kk+1 (local kk)
                 dW = dWs[kk][c]
                 npost = nl[kk]
@@ -501,26 +518,26 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, ep
                         db[j] += wt * dr3[kk, bb, j]
         # ---- commit
         r3, rn3 = rn3, r3
-        S0o, S0n = S0n, S0o
+        Lq_o, Lq_n = Lq_n, Lq_o
+        Lb_o, Lb_n = Lb_n, Lb_o
+        n_in_o = n_in_n
         idx_o, idx_n = idx_n, idx_o
         ns_o, ns_n = ns_n, ns_o
     if learn and a1 != 0.0:
         # the last input spikes S(t0+T) pair with the last change drho(T-1)
         dW0 = dWs[0][c]
-        for q in range(nU):
-            dwr = dW0[U[q]]
-            for bb in range(Bc):
-                if S0o[q, bb] != 0:
-                    f = a1 * w_prev
-                    for j in range(n1):
-                        dwr[j] += f * dr_prev[bb, j]
+        f = a1 * w_prev
+        for m in range(n_in_o):
+            dwr = dW0[U[Lq_o[m]]]
+            bb = Lb_o[m]
+            for j in range(n1):
+                dwr[j] += f * dr_prev[bb, j]
     # write the state back; S(t0+T) for the next phase
     for bb in range(Bc):
         b = b0 + bb
         for g in range(N):
             S[b, g] = 0.0
         for q in range(nU):
-            S[b, off[0] + U[q]] = S0o[q, bb]
             acc[b, off[0] + U[q]] = A0[q, bb]
         for kk in range(L):
             o = off[kk + 1]
@@ -530,6 +547,8 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, ep
                 acc[b, o + j] = a3[kk, bb, j]
             for m in range(ns_o[kk, bb]):
                 S[b, o + idx_o[kk, bb, m]] = 1.0
+    for m in range(n_in_o):
+        S[b0 + Lb_o[m], off[0] + U[Lq_o[m]]] = 1.0
 
 
 @njit(parallel=True, cache=True)

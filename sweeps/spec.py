@@ -327,8 +327,10 @@ def _list_of(pf: PointFunction, name: str, v: Any, where: str) -> tuple:
     kind = _field_kind(pf, name)
     what = {"int": "integers", "float": "numbers", "bool": "booleans", "str": "strings",
             "seq": "lists (or single values)"}.get(kind, "values")
-    if not isinstance(v, list) or not v:
-        raise ParameterError(f"{where}: expected a non-empty list of {what}, got {v!r}")
+    if not isinstance(v, list):
+        raise ParameterError(f"{where}: expected a list of {what}, got {v!r}")
+    if not v:
+        raise ParameterError(f"{where}: expected a non-empty list of {what}, got []")
     out = []
     for i, x in enumerate(v):
         try:

@@ -46,6 +46,28 @@ class RecW:
     def T(self):
         return _RecT(self)
 
+    def __iadd__(self, d):  # IdealSynapses.apply does W += dW
+        self.a += d
+        return self
+
+
+def _count_from_log(rec, sizes):
+    """Spikes per neuron layer and events per weight layer from the logged spike matrices."""
+    spikes = np.zeros(len(sizes))
+    events = np.zeros(len(sizes) - 1)
+    for j, r in enumerate(rec):
+        n_pre, n_post = r.a.shape
+        for direction, S in r.log:
+            assert set(np.unique(S)) <= {0.0, 1.0}
+            if direction == "forward":
+                spikes[j] += S.sum()              # layer j's spikes enter W[j] forward
+                events[j] += S.sum() * n_post
+            else:
+                events[j] += S.sum() * n_pre      # layer j+1's spikes enter W[j] backward
+                if j + 1 == len(sizes) - 1:
+                    spikes[j + 1] += S.sum()      # output spikes only travel backward
+    return spikes, events
+
 
 def small_setup(sizes=(12, 7, 5, 3), B=4):
     rng = np.random.default_rng(0)
@@ -65,19 +87,7 @@ def test_ledger_counts_equal_counts_from_recorded_spikes():
     net_rec = Network(sizes, rec, net.b)
     _, stats = rule.predict(net_rec, x)
     # independent counts: every logged spike matrix S (B, n_pre) reaches n_post cells per spike
-    spikes = np.zeros(len(sizes))
-    events = np.zeros(len(sizes) - 1)
-    for j, r in enumerate(rec):
-        n_pre, n_post = r.a.shape
-        for direction, S in r.log:
-            assert set(np.unique(S)) <= {0.0, 1.0}
-            if direction == "forward":
-                spikes[j] += S.sum()              # layer j's spikes enter W[j] forward
-                events[j] += S.sum() * n_post
-            else:
-                events[j] += S.sum() * n_pre      # layer j+1's spikes enter W[j] backward
-                if j + 1 == len(sizes) - 1:
-                    spikes[j + 1] += S.sum()      # output spikes only travel backward
+    spikes, events = _count_from_log(rec, sizes)
     assert spikes.sum() > 0
     ledger = EnergyLedger(sizes, NeuronProfile.ideal_hard_sigmoid(), CrossbarProfile.ideal())
     ledger.record(stats, B, training=False)
@@ -87,6 +97,23 @@ def test_ledger_counts_equal_counts_from_recorded_spikes():
     df = ledger.breakdown()
     got = df[(df.phase == "inference") & (df.component == "synaptic events")]["count"].to_numpy()
     np.testing.assert_array_equal(got, events)
+
+
+def test_ledger_training_counts_equal_recorded_spikes():
+    cfg, rule, net, x = small_setup()
+    sizes, B = cfg.sizes, x.shape[0]
+    rec = [RecW(w) for w in net.W]
+    net_rec = Network(sizes, rec, net.b)
+    y = np.eye(sizes[-1], dtype=np.float32)[[0, 1, 2, 0]]
+    stats = rule.train_batch(net_rec, x, y, (0.1, 0.1, 0.1))
+    spikes, events = _count_from_log(rec, sizes)
+    ledger = EnergyLedger(sizes, NeuronProfile.ideal_hard_sigmoid(), CrossbarProfile.ideal())
+    ledger.record(stats, B, training=True)
+    both = ledger.spikes["free"] + ledger.spikes["nudged"]
+    np.testing.assert_array_equal(both, spikes)
+    ev = (synaptic_events(sizes, ledger.spikes["free"]) + synaptic_events(sizes, ledger.spikes["nudged"]))
+    np.testing.assert_array_equal(ev, events)
+    assert ledger.steps["free"] == cfg.T1 * B and ledger.steps["nudged"] == 2 * cfg.T2 * B
 
 
 def test_synaptic_events_hand_example():

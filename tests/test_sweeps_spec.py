@@ -87,7 +87,8 @@ def test_random_mode_is_seeded_and_in_range():
 
 
 @pytest.mark.parametrize("text, field", [
-    (GRID.replace("x = [0.1, 0.2, 0.3]", 'x = "abc"'), "sweep.vary.x: expected a non-empty list of numbers, got 'abc'"),
+    (GRID.replace("x = [0.1, 0.2, 0.3]", 'x = "abc"'), "sweep.vary.x: expected a list of numbers, got 'abc'"),
+    (GRID.replace("x = [0.1, 0.2, 0.3]", "x = []"), "sweep.vary.x: expected a non-empty list of numbers, got []"),
     (GRID.replace("x = [0.1, 0.2, 0.3]", 'x = [0.1, "abc"]'), "sweep.vary.x: expected a list of numbers, got 'abc'"),
     (GRID.replace("x = [0.1, 0.2, 0.3]", "x = [0.1, 2.0]"), "parameter 'x' = 2.0 is outside"),
     (GRID.replace("x = [0.1, 0.2, 0.3]", "wobble = [1, 2]"), "sweep.vary.wobble: unknown parameter"),
@@ -134,7 +135,7 @@ def test_cli_refuses_malformed_spec_with_one_line(tmp_path):
     r = subprocess.run([sys.executable, "-m", "eqspike", "sweep", "run", str(bad),
                         "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2
-    assert "sweep.vary.x: expected a non-empty list of numbers, got 'abc'" in r.stderr
+    assert "sweep.vary.x: expected a list of numbers, got 'abc'" in r.stderr
     assert "Traceback" not in r.stderr
     assert not (tmp_path / "out").exists()
 
