@@ -27,8 +27,9 @@ Training recipe (../shared/docs/eqspike-findings.md, best measured spiking
 setting): Bernoulli spikes, delayed pairing, +-beta nudging with beta 1,
 end-of-phase averaging over 10 steps, lr 0.1 / 0.03, cosine schedule.
 Default size: {n_train} training / {n_test} test images x {epochs} epochs
-(about 10 min on 2 idle cores); --full: all 60,000 / 10,000 images x 12
-epochs (hours on 2 cores).
+(estimated 5-10 min on 2 idle cores; 20 min measured at load average 13);
+--full: all 60,000 / 10,000 images x 12 epochs (about 7 min per epoch at
+load 9, i.e. 1.5 h or more on 2 cores).
 
 Report folder (--out, default reports/<UTC timestamp>): report.md (slides-
 ready summary), energy_breakdown.csv/.png, energy_summary.json,
@@ -83,7 +84,7 @@ def _add_common(p) -> None:
                    help="snap G to the device's n_levels states (default: levels)")
     g = p.add_argument_group("training")
     g.add_argument("--full", action="store_true",
-                   help="paper scale: all 60,000 / 10,000 images, 12 epochs (hours on 2 cores)")
+                   help="paper scale: all 60,000 / 10,000 images, 12 epochs (1.5 h or more on 2 cores)")
     g.add_argument("--n-train", type=int, default=None,
                    help=f"training images (default {DEFAULTS['n_train']}; --full: all)")
     g.add_argument("--n-test", type=int, default=None,

@@ -8,11 +8,11 @@ from eqspike.network.model import Network
 from eqspike.network.rules import get_rule
 
 
-def _run(sizes, compute, encoder, pairing, input_encoder="same"):
+def _run(sizes, compute, encoder, pairing, input_encoder="same", **extra):
     cfg = TrainConfig(sizes=sizes, rule="eqspike", T1=12, T2=8, beta=1.0,
                       lrs=(0.1,) * (len(sizes) - 1),
                       rule_params={"encoder": encoder, "pairing": pairing, "compute": compute,
-                                   "avg_steps": 3, "input_encoder": input_encoder})
+                                   "avg_steps": 3, "input_encoder": input_encoder, **extra})
     net = Network.init(sizes, np.random.default_rng(1))
     for w in net.W:
         w *= 4.0  # lively spiking in every layer
@@ -52,6 +52,18 @@ def test_mixed_encoders_equal():
     dW_d, _, st_d = _run((30, 20, 5), "dense", "bernoulli", "delayed", input_encoder="sigma_delta")
     dW_e, _, st_e = _run((30, 20, 5), "event", "bernoulli", "delayed", input_encoder="sigma_delta")
     assert st_d["spikes_nudged"] == st_e["spikes_nudged"]
+    for a, b in zip(dW_d, dW_e):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+
+
+def test_theta_samples_and_spike_count_readout_equal():
+    extra = {"theta": 2.0, "n_samples": 2, "common_noise": False, "readout": "spike_count",
+             "readout_window": 6}
+    dW_d, _, st_d = _run((30, 20, 5), "dense", "bernoulli", "both", **extra)
+    dW_e, _, st_e = _run((30, 20, 5), "event", "bernoulli", "both", **extra)
+    assert st_d["spikes_nudged"] == st_e["spikes_nudged"]
+    assert st_e["steps_nudged"] == 4 * 8
+    np.testing.assert_array_equal(st_d["pred"], st_e["pred"])
     for a, b in zip(dW_d, dW_e):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
 
