@@ -8,6 +8,8 @@ import pytest
 from eqspike.cli import main
 from eqspike.devices.profile import DeviceProfile
 
+pytestmark = pytest.mark.slow  # trains tiny networks on MNIST (first call compiles numba kernels)
+
 
 @pytest.fixture
 def profile_json(tmp_path):
