@@ -53,3 +53,22 @@ def test_stats_keys_and_counts():
     assert abs(st["spikes_free"][0] - x.sum() * 10) < 0.25 * x.sum() * 10
     pred, st2 = rule.predict(net, x)
     assert st2["steps_nudged"] == 0 and st2["spikes_nudged"] == [0, 0, 0]
+
+
+def test_infer_encoder_sigma_delta_is_deterministic():
+    sizes = (12, 8, 3)
+    x = np.random.default_rng(2).random((6, 12)).astype(np.float32)
+    net = Network.init(sizes, np.random.default_rng(0))
+    for w in net.W:
+        w *= 5.0
+    preds = {}
+    for enc in ("sigma_delta", "same"):
+        cfg = TrainConfig(sizes=sizes, rule="eqspike", T1=10, T2=5,
+                          rule_params={"infer_encoder": enc})
+        rule = get_rule("eqspike")(cfg, np.random.default_rng(1))
+        a = [rule.predict(net, x) for _ in range(3)]
+        preds[enc] = a
+    sd = preds["sigma_delta"]
+    assert sd[0][1]["spikes_free"] == sd[1][1]["spikes_free"] == sd[2][1]["spikes_free"]
+    bern = preds["same"]   # Bernoulli: a different draw each call
+    assert len({tuple(p[1]["spikes_free"]) for p in bern}) > 1

@@ -198,3 +198,12 @@ noise = [0.0, 0.01, 0.02]
         loads_spec('[sweep]\npoint = "toy"\n[sweep.zip]\ny = [0.0, 0.5]\nnoise = [0.0]\n')
     with pytest.raises(ParameterError, match="sweep.zip.x: also in"):
         loads_spec('[sweep]\npoint = "toy"\n[sweep.vary]\nx = [0.1]\n[sweep.zip]\nx = [0.1]\n')
+
+
+def test_spec_examples_in_the_docs_load():
+    import re
+    text = (Path(__file__).resolve().parents[1] / "docs" / "sweeps.md").read_text()
+    blocks = re.findall(r"```toml\n(.*?)```", text, re.S)
+    assert len(blocks) >= 2
+    for b in blocks:
+        assert loads_spec(b).tasks()

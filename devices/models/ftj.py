@@ -73,8 +73,8 @@ class FTJParams:
         for i in range(n):
             vai = fmt(va[i])
             lines += [f"Cs{i} s{i} 0 1",
-                      f"Bs{i} 0 s{i} I=({v} > 0 ? max(1 - v(s{i}),0)*exp(-pwr({vai}/max({v},1e-3),{a})) : "
-                      f"-max(v(s{i}),0)*exp(-pwr({vai}/max(-{v},1e-3),{a})))/{fmt(self.tau0_s)}{mult}"]
+                      f"Bs{i} 0 s{i} I=({v} > 0 ? (1 - v(s{i}))*exp(-pwr({vai}/max({v},1e-3),{a})) : "
+                      f"-v(s{i})*exp(-pwr({vai}/max(-{v},1e-3),{a})))/{fmt(self.tau0_s)}{mult}"]
         s = "(" + "+".join(f"v(s{i})" for i in range(n)) + f")/{n}"
         vnl = fmt(self.v_nl_V)
         lines.append(f"Bi p n I=(gon*{s} + goff*(1 - {s}))*{vnl}*sinh(min(max({v}/{vnl},-60),60))")

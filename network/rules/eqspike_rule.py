@@ -8,8 +8,10 @@ arXiv:2010.07859; the formulation and our choices are in
 Neurons communicate only by binary spikes (``network/spiking.py``); each
 keeps a leaky membrane ``u`` and activation ``rho(u)``.  Per mini-batch:
 
-1. free phase, ``T1`` steps from zero membranes (prediction = readout of
-   the output layer at its end);
+1. free phase, ``T1`` steps from zero membranes (the training prediction =
+   readout of the output layer at its end; :meth:`predict`, used for
+   evaluation, reruns the free phase with the ``infer_encoder`` spikes,
+   deterministic sigma-delta by default);
 2. nudged phase(s), ``T2`` steps each from the free end state, with the
    output drive ``+ beta (y - rho(u_L))`` (``+beta`` and ``-beta`` phases
    when ``cfg.symmetric_nudging``);
@@ -33,6 +35,7 @@ the pairing (see the docs).
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,6 +67,11 @@ class Params:
     common_noise: bool = param(True, unit="", choices=(True, False),
                                doc="+beta and -beta phases draw the same random numbers "
                                    "(Bernoulli): common noise cancels in their difference")
+    infer_encoder: str = param("sigma_delta", unit="",
+                               choices=("same",) + tuple(spiking.ENCODERS),
+                               doc="spike encoder of all layers in predict() (evaluation): "
+                                   "deterministic sigma-delta removes the sampling noise of "
+                                   "the prediction; 'same' = the training encoders")
     readout: str = param("membrane", unit="", choices=spiking.READOUTS,
                          doc="prediction: argmax of output membranes or output spike counts")
     readout_window: int = param(20, unit="steps", low=1, integer=True,
@@ -106,23 +114,28 @@ class EqSpikeRule:
                                  act_tab=tab, act_lo=lo, act_step=step, act_fn=self.act,
                                  pairing=ev.PAIRINGS[p.pairing],
                                  readout_window=min(int(p.readout_window), int(cfg.T1)))
+        if p.infer_encoder == "same":
+            self.infer_spec = self.spec
+        else:
+            code_i = spiking.encoder_code(p.infer_encoder)
+            self.infer_spec = dataclasses.replace(self.spec, enc=(code_i,) * len(sizes))
         self.wsched = spiking.averaging_weights(int(cfg.T2), int(p.avg_steps))
         self.chooser = ev.PathChooser(p.compute)
 
     # ------------------------------------------------------------------ phases
-    def _phase(self, path, net, st, y, T, t0, beta, seed, learn, sign, bufs, nz):
+    def _phase(self, path, net, st, y, T, t0, beta, seed, learn, sign, bufs, nz, spec=None):
         fn = ev.phase_event if path == "event" else ev.phase_dense
         kw = {"nz": nz} if path == "event" else {}
-        return fn(self.spec, net.W, net.b, st, y, T, t0, beta, seed, learn, self.wsched,
+        return fn(spec or self.spec, net.W, net.b, st, y, T, t0, beta, seed, learn, self.wsched,
                   sign, bufs[0], bufs[1], **kw)
 
-    def _free(self, path, net, x, seed, nz):
+    def _free(self, path, net, x, seed, nz, spec=None):
         B = x.shape[0]
         st = ev.init_state(self.spec, np.clip(np.asarray(x, np.float32), 0.0, 1.0))
         y0 = np.zeros((B, self.spec.sizes[-1]), np.float32)
         bufs = ev.make_buffers(self.spec.sizes, 1)
         counts, out_counts = self._phase(path, net, st, y0, int(self.cfg.T1), 0, 0.0, seed,
-                                         False, 0.0, bufs, nz)
+                                         False, 0.0, bufs, nz, spec)
         off = self.spec.offsets
         L = len(self.spec.sizes) - 1
         pred = spiking.readout(st.u[:, off[L]:off[L + 1]], out_counts, self.p.readout)
@@ -165,12 +178,12 @@ class EqSpikeRule:
                 "compute_path": path}
 
     def predict(self, net, x) -> tuple[np.ndarray, dict]:
-        """Free phase only: prediction and spike statistics."""
+        """Free phase only (encoders: ``infer_encoder``): prediction and spike statistics."""
         x = np.clip(np.asarray(x, np.float32), 0.0, 1.0)
         path = self.chooser.chosen or "event"
         nz = ev.nonzero_lists(x, ev.n_event_chunks(x.shape[0])) if path == "event" else None
         seed = int(self.rng.integers(1, 2**63 - 1))
-        _, pred, c = self._free(path, net, x, seed, nz)
+        _, pred, c = self._free(path, net, x, seed, nz, self.infer_spec)
         return pred, {"pred": pred, "spikes_free": [int(v) for v in c],
                       "spikes_nudged": [0] * len(c), "steps_free": int(self.cfg.T1),
                       "steps_nudged": 0}
