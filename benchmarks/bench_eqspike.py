@@ -52,9 +52,14 @@ def _epoch(data, n, scale=1.0, compute="event", rule_params=None, seed=0):
     rule.train_batch(net, x[:20], Y[:20], cfg.lrs)   # compile / warm-up, not timed
     spikes = np.zeros(3)
     t0, c0 = time.perf_counter(), time.process_time()
+    blocks, tb = [], time.perf_counter()
     for i in range(0, n, 20):
         st = rule.train_batch(net, x[i:i + 20], Y[i:i + 20], cfg.lrs)
         spikes += np.asarray(st["spikes_free"]) + np.asarray(st["spikes_nudged"])
+        if (i + 20) % 1000 == 0:   # wall time per 1,000 images
+            blocks.append(time.perf_counter() - tb)
+            tb = time.perf_counter()
+    _epoch.blocks = blocks
     return time.perf_counter() - t0, time.process_time() - c0, (spikes / n).tolist()
 
 
@@ -65,15 +70,21 @@ def speed(args):
     out["load_before"] = _uptime()
     n = args.n_train or len(data.x_train)
     wall, cpu, sp = _epoch(data, n)
+    bl = _epoch.blocks
     out["epoch"] = {"n_train": n, "wall_s": wall, "cpu_s": cpu,
-                    "wall_s_per_60k": wall * 60000 / n, "spikes_per_image": sp}
+                    "wall_s_per_60k": wall * 60000 / n, "spikes_per_image": sp,
+                    "fastest_1000_block_s_x60": min(bl) * 60 if bl else None,
+                    "median_1000_block_s_x60": float(np.median(bl)) * 60 if bl else None}
     out["load_after_epoch"] = _uptime()
     print(json.dumps(out["epoch"]), flush=True)
     rows = []
     for scale in (1.0, 0.5, 0.25):
         w, c, s = _epoch(data, args.n_scale, scale=scale)
+        bl = _epoch.blocks
         rows.append({"input_scale": scale, "n_train": args.n_scale, "wall_s_per_60k": w * 60000 / args.n_scale,
-                     "cpu_s_per_60k": c * 60000 / args.n_scale, "input_spikes_per_image": s[0]})
+                     "cpu_s_per_60k": c * 60000 / args.n_scale, "input_spikes_per_image": s[0],
+                     "fastest_1000_block_s_x60": min(bl) * 60 if bl else None,
+                     "median_1000_block_s_x60": float(np.median(bl)) * 60 if bl else None})
         print(json.dumps(rows[-1]), flush=True)
     out["input_rate_scaling"] = rows
     w, c, s = _epoch(data, args.n_dense, compute="dense")

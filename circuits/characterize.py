@@ -29,6 +29,7 @@ import pandas as pd
 
 from eqspike import atomic
 from eqspike.errors import ParameterError
+from eqspike.params import check
 from eqspike.spice import SpiceError, netlist_hash, run_many, run_netlist
 
 from .measure import spike_metrics
@@ -55,6 +56,8 @@ def run_batch(netlists: Sequence[str], vectors, *, workers: int, **kw) -> list:
     (BrokenProcessPool).  Then the batch is rerun serially, with a warning.
     """
     from concurrent.futures.process import BrokenProcessPool
+    if workers is not None:
+        check("workers", workers, unit="processes", low=1, high=1024, integer=True)
     kw.setdefault("return_exceptions", True)
     try:
         res = run_many(netlists, vectors, workers=workers, **kw)
@@ -318,8 +321,8 @@ def characterize(neuron_or_name: Any = DEFAULT_CIRCUIT, *, params: Mapping[str, 
     from eqspike.spice import ngspice_version
     neuron = (make_neuron(neuron_or_name, **dict(params or {})) if isinstance(neuron_or_name, str)
               else neuron_or_name)
-    if int(n_points) < 3:
-        raise ParameterError(f"n_points = {n_points!r} must be >= 3")
+    check("n_points", n_points, unit="input currents", low=3, high=10_000, integer=True)
+    check("workers", workers, unit="processes", low=1, high=1024, integer=True)
     solver = solver or SolverOptions()
     currents = _sweep_currents(neuron, n_points)
     key_text = "\n".join([METHOD_VERSION, f"waveforms={with_waveforms}"] +

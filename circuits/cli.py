@@ -19,7 +19,7 @@ def register(subparsers) -> None:
 
     p = sub.add_parser("list", help="list circuits and their parameters (with units and ranges)",
                        formatter_class=HelpFormatter)
-    p.add_argument("--circuit", default=None, help="show only this circuit")
+    p.add_argument("--circuit", default=None, help="show only this circuit (default: all circuits)")
     p.set_defaults(func=_list)
 
     p = sub.add_parser("characterize", help="characterise a circuit in ngspice and write its profile",
@@ -30,16 +30,19 @@ def register(subparsers) -> None:
                                    f"'{CROSSBAR}': charge per read event, read energy, IR drop vs wire "
                                    "resistance; writes profile.json, ir_drop.csv/.png.  Cached by netlist hash.",
                        formatter_class=HelpFormatter)
-    p.add_argument("--circuit", required=True, help="circuit name (see 'eqspike circuit list')")
+    p.add_argument("--circuit", required=True, help="circuit name (required; see 'eqspike circuit list')")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                   help="circuit parameter override in SI units (repeatable), e.g. c_fb_F=20e-15")
-    p.add_argument("--points", type=int, default=40, help="input currents in the f-I sweep (neurons)")
-    p.add_argument("--workers", type=int, default=2, help="ngspice worker processes")
+                   help="circuit parameter override in the parameter's SI unit (repeatable), e.g. "
+                        "c_fb_F=20e-15; names, units, ranges and defaults: 'eqspike circuit list'")
+    p.add_argument("--points", type=int, default=40,
+                   help="input currents in the f-I sweep (neurons; log-spaced over [i_min_A, i_max_A]), "
+                        "integer in [3, 10000]")
+    p.add_argument("--workers", type=int, default=2, help="ngspice worker processes, integer in [1, 1024]")
     p.add_argument("--tol-scale", type=float, default=1.0,
-                   help="multiply reltol/abstol/vntol (0.1 = ten times tighter)")
+                   help="dimensionless factor on reltol/abstol/vntol, in (0, 10] (0.1 = ten times tighter)")
     p.add_argument("--no-waveforms", action="store_true", help="skip the membrane waveforms")
     p.add_argument("--no-cache", action="store_true", help="run ngspice even if a cached result exists")
-    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (required; created if absent)")
     p.set_defaults(func=_characterize)
 
     cir.set_defaults(func=lambda args: (cir.print_help(), 2)[1])
@@ -47,7 +50,7 @@ def register(subparsers) -> None:
 
 def _list(args: argparse.Namespace) -> int:
     from eqspike.errors import ParameterError
-    from eqspike.params import describe
+    from eqspike.params import describe_lines
     from .crossbar import CrossbarColumn
     from .neurons import NEURONS
     from .technology import TECHNOLOGIES
@@ -59,10 +62,7 @@ def _list(args: argparse.Namespace) -> int:
         cls = table[n]
         first = (cls.__doc__ or "").strip().splitlines()[0]
         print(f"{n} - {first}")
-        for row in describe(cls):
-            unit = f" {row['unit']}" if row["unit"] else ""
-            val = f"{row['default']!r}{unit}"
-            print(f"    {row['name']:<20} = {val:<18} range {row['range']:<24} {row['doc']}")
+        print("\n".join(describe_lines(cls, widths=(20, 18, 24))))
         print()
     for t in TECHNOLOGIES.values():
         print(f"technology {t.name}: {t.model_file}, VDD {t.vdd_nominal_V:g} V; {t.source}")
@@ -70,8 +70,10 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _characterize(args: argparse.Namespace) -> int:
+    from eqspike.atomic import ensure_dir
     from eqspike.params import parse_overrides
     overrides = parse_overrides(args.param)
+    ensure_dir(args.out)
     if args.circuit == CROSSBAR:
         from pathlib import Path
         import shutil

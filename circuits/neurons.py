@@ -114,6 +114,21 @@ class _NeuronBase:
         model = self.tech.nmos if kind == "n" else self.tech.pmos
         return f"{name} {d} {g} {s} {b} {model} w={_fmt(w)} l={_fmt(l)} {diffusion_geometry(w, self.tech)}"
 
+    def _supplies(self, i_in: float, *extra: str) -> list[str]:
+        """Supply ``vdd``, bias supply ``vddb``, ``extra`` sources, input current into
+        the membrane and the membrane capacitor."""
+        return [f"Vdd vdd 0 {_fmt(self.vdd_V)}", f"Vddb vddb 0 {_fmt(self.vdd_V)}", *extra,
+                f"Iin 0 vmem DC {i_in:.6g}", f"Cmem vmem 0 {_fmt(self.c_mem_F)}"]
+
+    def _mirror(self, kind: str, node: str, source: str, current_A: float) -> list[str]:
+        """Diode-connected bias transistor ``M<node>`` (on ``vddb``) fed by ideal source ``source``."""
+        wb, lb = self.w_bias_m, self.l_bias_m
+        if kind == "n":
+            return [self._m(f"M{node}", node, node, "0", "0", "n", wb, lb),
+                    f"{source} vddb {node} DC {_fmt(current_A)}"]
+        return [self._m(f"M{node}", node, node, "vddb", "vddb", "p", wb, lb),
+                f"{source} {node} 0 DC {_fmt(current_A)}"]
+
     def params_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["circuit"] = self.name
@@ -165,8 +180,8 @@ class AxonHillock(_NeuronBase):
                             doc="bias/mirror transistor length (long: low leakage, good matching)")
     l_reset_m: float = param(0.5e-6, unit="m", low=0.18e-6, high=10e-6,
                              doc="length of the reset switch (gate = output): longer leaks less")
-    i_min_A: float = param(3e-12, unit="A", low=0, low_open=True, doc="lowest characterised input current")
-    i_max_A: float = param(250e-9, unit="A", low=0, low_open=True,
+    i_min_A: float = param(3e-12, unit="A", low=0, low_open=True, high=1e-3, doc="lowest characterised input current")
+    i_max_A: float = param(250e-9, unit="A", low=0, low_open=True, high=1e-3,
                            doc="highest characterised input current (above ~i_reset_A the neuron latches)")
     technology: str = param("ptm180", unit="", choices=("ptm180",), doc="model card (see eqspike circuit list)")
 
@@ -202,10 +217,7 @@ class AxonHillock(_NeuronBase):
         w, l, wb, lb = self.w_inv_m, self.l_inv_m, self.w_bias_m, self.l_bias_m
         m = self._m
         return "\n".join([
-            f"Vdd vdd 0 {_fmt(self.vdd_V)}",
-            f"Vddb vddb 0 {_fmt(self.vdd_V)}",
-            f"Iin 0 vmem DC {i_in:.6g}",
-            f"Cmem vmem 0 {_fmt(self.c_mem_F)}",
+            *self._supplies(i_in),
             f"Cfb vout vmem {_fmt(self.c_fb_F)}",
             "* inverter 1 (membrane -> vx), PMOS head starved at i_starve1",
             m("Mh1", "h1", "bp1", "vdd", "vdd", "p", wb, lb),
@@ -219,12 +231,9 @@ class AxonHillock(_NeuronBase):
             m("Mr1", "vmem", "vout", "r1", "0", "n", w, self.l_reset_m),
             m("Mr2", "r1", "bnr", "0", "0", "n", wb, lb),
             "* bias mirrors on the separate bias supply vddb",
-            m("Mbp1", "bp1", "bp1", "vddb", "vddb", "p", wb, lb),
-            f"Ib1 bp1 0 DC {_fmt(self.i_starve1_A)}",
-            m("Mbn2", "bn2", "bn2", "0", "0", "n", wb, lb),
-            f"Ib2 vddb bn2 DC {_fmt(self.i_starve2_A)}",
-            m("Mbnr", "bnr", "bnr", "0", "0", "n", wb, lb),
-            f"Ibr vddb bnr DC {_fmt(self.i_reset_A)}",
+            *self._mirror("p", "bp1", "Ib1", self.i_starve1_A),
+            *self._mirror("n", "bn2", "Ib2", self.i_starve2_A),
+            *self._mirror("n", "bnr", "Ibr", self.i_reset_A),
             f".ic v(vmem)=0 v(vx)={_fmt(self.vdd_V)} v(vout)=0",
         ])
 
@@ -255,8 +264,8 @@ class LeakyIF(_NeuronBase):
     l_inv_m: float = param(0.18e-6, unit="m", low=0.18e-6, high=10e-6, doc="inverter/switch transistor length")
     w_bias_m: float = param(0.48e-6, unit="m", low=0.18e-6, high=100e-6, doc="bias/mirror/OTA transistor width")
     l_bias_m: float = param(1.0e-6, unit="m", low=0.18e-6, high=10e-6, doc="bias/mirror/OTA transistor length")
-    i_min_A: float = param(100e-12, unit="A", low=0, low_open=True, doc="lowest characterised input current")
-    i_max_A: float = param(800e-9, unit="A", low=0, low_open=True,
+    i_min_A: float = param(100e-12, unit="A", low=0, low_open=True, high=1e-3, doc="lowest characterised input current")
+    i_max_A: float = param(800e-9, unit="A", low=0, low_open=True, high=1e-3,
                            doc="highest characterised input current (keep below i_reset_A)")
     technology: str = param("ptm180", unit="", choices=("ptm180",), doc="model card (see eqspike circuit list)")
 
@@ -284,11 +293,7 @@ class LeakyIF(_NeuronBase):
         w, l, wb, lb = self.w_inv_m, self.l_inv_m, self.w_bias_m, self.l_bias_m
         m = self._m
         return "\n".join([
-            f"Vdd vdd 0 {_fmt(self.vdd_V)}",
-            f"Vddb vddb 0 {_fmt(self.vdd_V)}",
-            f"Vthr vthr 0 {_fmt(self.v_thr_V)}",
-            f"Iin 0 vmem DC {i_in:.6g}",
-            f"Cmem vmem 0 {_fmt(self.c_mem_F)}",
+            *self._supplies(i_in, f"Vthr vthr 0 {_fmt(self.v_thr_V)}"),
             "* constant leak",
             m("Mleak", "vmem", "bnl", "0", "0", "n", wb, lb),
             "* OTA comparator: + = vmem, - = vthr, output vc high when vmem > vthr",
@@ -312,16 +317,11 @@ class LeakyIF(_NeuronBase):
             m("Mlat1", "vcb", "vspk", "l1", "0", "n", w, l),
             m("Mlat2", "l1", "vc", "0", "0", "n", w, l),
             "* bias mirrors on the separate bias supply vddb",
-            m("Mbnl", "bnl", "bnl", "0", "0", "n", wb, lb),
-            f"Ibl vddb bnl DC {_fmt(self.i_leak_A)}",
-            m("Mbnc", "bnc", "bnc", "0", "0", "n", wb, lb),
-            f"Ibc vddb bnc DC {_fmt(self.i_comp_A)}",
-            m("Mbps", "bps", "bps", "vddb", "vddb", "p", wb, lb),
-            f"Ibs bps 0 DC {_fmt(self.i_starve_A)}",
-            m("Mbnr", "bnr", "bnr", "0", "0", "n", wb, lb),
-            f"Ibr vddb bnr DC {_fmt(self.i_reset_A)}",
-            m("Mbnrf", "bnrf", "bnrf", "0", "0", "n", wb, lb),
-            f"Ibrf vddb bnrf DC {_fmt(self.i_refr_A)}",
+            *self._mirror("n", "bnl", "Ibl", self.i_leak_A),
+            *self._mirror("n", "bnc", "Ibc", self.i_comp_A),
+            *self._mirror("p", "bps", "Ibs", self.i_starve_A),
+            *self._mirror("n", "bnr", "Ibr", self.i_reset_A),
+            *self._mirror("n", "bnrf", "Ibrf", self.i_refr_A),
             f".ic v(vmem)=0 v(vcb)={_fmt(self.vdd_V)} v(vspk)=0",
         ])
 

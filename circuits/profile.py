@@ -27,9 +27,6 @@ naming missing fields, unknown fields (e.g. a wrong unit suffix such as
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -38,6 +35,7 @@ import numpy as np
 
 from eqspike.errors import ParameterError, ProfileError
 from eqspike.params import param, validate
+from eqspike.profile_io import JsonProfile, build
 
 __all__ = ["NeuronProfile", "CrossbarProfile", "PROFILE_SCHEMA_VERSION"]
 
@@ -82,41 +80,12 @@ def _validate(obj: Any) -> None:
         raise ProfileError(f"{type(obj).__name__}: {e}") from None
 
 
-def _check_keys(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
-    if not isinstance(data, Mapping):
-        raise ProfileError(f"{cls.__name__}: expected a JSON object, got {type(data).__name__}")
-    data = dict(data)
-    data.pop("schema", None)
-    data.pop("kind", None)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        hints = []
-        for u in unknown:
-            close = difflib.get_close_matches(u, list(fields), n=1, cutoff=0.6)
-            hints.append(f"'{u}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
-        raise ProfileError(f"{cls.__name__}: unknown field(s) {', '.join(hints)}; "
-                           f"known fields: {', '.join(fields)}")
-    required = [n for n, f in fields.items()
-                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
-    missing = [n for n in required if n not in data]
-    if missing:
-        raise ProfileError(f"{cls.__name__}: missing field(s) {', '.join(missing)}")
-    return data
-
-
-def _read_json(path: str | Path, cls: type) -> dict[str, Any]:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProfileError(f"{cls.__name__} file {str(path)!r} does not exist") from None
-    except OSError as e:
-        raise ProfileError(f"cannot read {cls.__name__} file {str(path)!r}: {e}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ProfileError(f"{cls.__name__} file {str(path)!r} is not valid JSON: {e}") from None
+def _profile_dict(obj: Any) -> dict[str, Any]:
+    """JSON-ready dict of a profile dataclass, with ``kind`` and ``schema`` keys."""
+    d = {"kind": type(obj).__name__, "schema": PROFILE_SCHEMA_VERSION}
+    for f in dataclasses.fields(obj):
+        d[f.name] = _to_jsonable(getattr(obj, f.name))
+    return d
 
 
 def _to_jsonable(obj: Any) -> Any:
@@ -136,7 +105,7 @@ def _to_jsonable(obj: Any) -> Any:
 # --------------------------------------------------------------------------- neuron
 
 @dataclass(frozen=True)
-class NeuronProfile:
+class NeuronProfile(JsonProfile):
     """Transfer function and energy figures of a spiking neuron circuit.
 
     ``input_norm`` is strictly increasing from 0 (input current divided by
@@ -144,6 +113,8 @@ class NeuronProfile:
     lies in [0, 1] and is non-decreasing.  Outside the table the transfer
     function holds its end values.
     """
+    PROFILE_LABEL = "neuron profile"
+
     name: str = param(unit="", doc="profile name, e.g. 'axon_hillock_ptm180'")
     circuit: str = param(unit="", doc="circuit that was characterised")
     input_norm: tuple = param(unit="1", low=0.0,
@@ -261,36 +232,12 @@ class NeuronProfile:
     # ------------------------------------------------------------------ I/O
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (with ``kind`` and ``schema`` keys)."""
-        d = {"kind": "NeuronProfile", "schema": PROFILE_SCHEMA_VERSION}
-        for f in dataclasses.fields(self):
-            d[f.name] = _to_jsonable(getattr(self, f.name))
-        return d
-
-    def to_json(self, path: str | Path) -> Path:
-        """Write the profile as JSON atomically; returns the path."""
-        from eqspike.atomic import write_json
-        return write_json(path, self.to_dict())
+        return _profile_dict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "NeuronProfile":
         """Build and validate a profile from a dict; :class:`ProfileError` on bad content."""
-        data = _check_keys(cls, data)
-        try:
-            return cls(**data)
-        except ProfileError:
-            raise
-        except (TypeError, ValueError) as e:
-            raise ProfileError(f"NeuronProfile: invalid content: {e}") from None
-
-    @classmethod
-    def from_json(cls, path: str | Path) -> "NeuronProfile":
-        """Read a profile written by :meth:`to_json`."""
-        try:
-            return cls.from_dict(_read_json(path, cls))
-        except ProfileError as e:
-            if str(path) in str(e):
-                raise
-            raise ProfileError(f"{path}: {e}") from None
+        return build(cls, data, cls.PROFILE_LABEL)
 
     @classmethod
     def ideal_hard_sigmoid(cls, *, max_rate_Hz: float = 1e5, input_scale_A: float = 1e-9,
@@ -315,7 +262,7 @@ class NeuronProfile:
 # --------------------------------------------------------------------------- crossbar
 
 @dataclass(frozen=True)
-class CrossbarProfile:
+class CrossbarProfile(JsonProfile):
     """Read energy of one synaptic event on a crossbar column.
 
     A presynaptic spike applies ``read_voltage_V`` for ``read_pulse_width_s``
@@ -325,6 +272,8 @@ class CrossbarProfile:
     synapse (measured = sum G V^2 t within 1 % at zero wire resistance), the
     second the G-independent charging of the row wire and driver.
     """
+    PROFILE_LABEL = "crossbar profile"
+
     read_voltage_V: float = param(unit="V", low=0.0, low_open=True, doc="read pulse amplitude")
     read_pulse_width_s: float = param(unit="s", low=0.0, low_open=True, doc="read pulse width")
     g_ref_S: float = param(unit="S", low=0.0, low_open=True,
@@ -371,34 +320,13 @@ class CrossbarProfile:
         return np.asarray(G, dtype=np.float64) * self.read_voltage_V * self.read_pulse_width_s
 
     def to_dict(self) -> dict[str, Any]:
-        d = {"kind": "CrossbarProfile", "schema": PROFILE_SCHEMA_VERSION}
-        for f in dataclasses.fields(self):
-            d[f.name] = _to_jsonable(getattr(self, f.name))
-        return d
-
-    def to_json(self, path: str | Path) -> Path:
-        """Write the profile as JSON atomically; returns the path."""
-        from eqspike.atomic import write_json
-        return write_json(path, self.to_dict())
+        """JSON-ready dict (with ``kind`` and ``schema`` keys)."""
+        return _profile_dict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "CrossbarProfile":
-        data = _check_keys(cls, data)
-        try:
-            return cls(**data)
-        except ProfileError:
-            raise
-        except (TypeError, ValueError) as e:
-            raise ProfileError(f"CrossbarProfile: invalid content: {e}") from None
-
-    @classmethod
-    def from_json(cls, path: str | Path) -> "CrossbarProfile":
-        try:
-            return cls.from_dict(_read_json(path, cls))
-        except ProfileError as e:
-            if str(path) in str(e):
-                raise
-            raise ProfileError(f"{path}: {e}") from None
+        """Build and validate a profile from a dict; :class:`ProfileError` on bad content."""
+        return build(cls, data, cls.PROFILE_LABEL)
 
     @classmethod
     def ideal(cls, *, read_voltage_V: float = 0.1, read_pulse_width_s: float = 10e-9,

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from eqspike.errors import ParameterError
+from eqspike.params import check
 
 from .fit import profile_from_train
 from .iv import iv_loop
@@ -86,8 +87,8 @@ def characterize(model: str | ModelSpec = "taox_rram", params: Any = None, *,
     spec, params = resolve(model, params, overrides)
     d = _drive_with(spec, drive, drive_overrides)
     n = spec.n_pulses if n_pulses is None else n_pulses
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-        raise ParameterError(f"parameter 'n_pulses' = {n!r} must be an integer >= 2 pulses per direction")
+    from .pulses import MAX_PULSES
+    check("n_pulses", n, unit="pulses per direction", low=2, high=MAX_PULSES, integer=True)
     for nm, v in (("c2c_sigma", c2c_sigma), ("d2d_sigma", d2d_sigma)):
         if v is not None and (not isinstance(v, (int, float)) or not (0 <= v <= 1)):
             raise ParameterError(f"parameter '{nm}' = {v!r} is outside the allowed range [0, 1]")

@@ -17,7 +17,7 @@ def register(subparsers) -> None:
 
     p = sub.add_parser("list", help="list compact models and their parameters (with units)",
                        formatter_class=HelpFormatter)
-    p.add_argument("--model", default=None, help="show only this model")
+    p.add_argument("--model", default=None, help="show only this model (default: all models)")
     p.set_defaults(func=_list)
 
     p = sub.add_parser("characterize", help="characterise a model in ngspice and write its profile",
@@ -26,20 +26,24 @@ def register(subparsers) -> None:
                                    "profile.json, pulses.parquet, iv.parquet, metrics.json, "
                                    "pulses.png, iv.png to --out.  Cached by netlist hash.",
                        formatter_class=HelpFormatter)
-    p.add_argument("--model", required=True, help="model name (see 'eqspike device list')")
+    p.add_argument("--model", required=True, help="model name (required; see 'eqspike device list')")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                   help="model parameter override in SI units (repeatable), e.g. r_series_ohm=400")
+                   help="model parameter override in the parameter's SI unit (repeatable), e.g. "
+                        "r_series_ohm=400; names, units, ranges and defaults: 'eqspike device list'")
     p.add_argument("--drive", action="append", default=[], metavar="NAME=VALUE",
-                   help="pulse drive override (repeatable): pulse_up_V, pulse_down_V, pulse_width_s (s), "
-                        "rise_s, read_V, read_s, gap_s, read_gate_V")
+                   help="pulse drive override (repeatable): pulse_up_V, pulse_down_V, read_V, "
+                        "read_gate_V (V); pulse_width_s, rise_s, read_s, gap_s (s); defaults: the "
+                        "model's drive shown by 'eqspike device list'")
     p.add_argument("--pulses", type=int, default=None,
-                   help="pulses per direction; None: the model's (e.g. 127 for taox_rram)")
-    p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--name", default=None, help="profile name; None: the model name")
+                   help="pulses per direction, integer in [2, 10000]; default: the model's (e.g. 127 "
+                        "for taox_rram)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (required; created if absent)")
+    p.add_argument("--name", default=None, help="profile name (default: the model name)")
     p.add_argument("--c2c-sigma", type=float, default=None,
-                   help="c2c spread to record in the profile, relative to (G_max - G_min); "
-                        "None: not measured (0)")
-    p.add_argument("--d2d-sigma", type=float, default=0.0, help="d2d spread to record (relative)")
+                   help="c2c spread to record in the profile, dimensionless, relative to "
+                        "(G_max - G_min), in [0, 1] (default: not measured, recorded as 0)")
+    p.add_argument("--d2d-sigma", type=float, default=0.0,
+                   help="d2d spread to record in the profile, dimensionless (relative), in [0, 1]")
     p.add_argument("--no-iv", action="store_true", help="skip the I-V loop")
     p.add_argument("--no-cache", action="store_true", help="run ngspice even if a cached result exists")
     p.set_defaults(func=_characterize)
@@ -49,9 +53,9 @@ def register(subparsers) -> None:
                                    "conductance_S (S); optional write_energy_J (J).  Writes "
                                    "profile.json, fit.csv and fit.png to --out.",
                        formatter_class=HelpFormatter)
-    p.add_argument("csv", help="pulse CSV")
-    p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--name", default=None, help="profile name; None: the CSV file name")
+    p.add_argument("csv", help="pulse CSV (columns: see above)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (required; created if absent)")
+    p.add_argument("--name", default=None, help="profile name (default: the CSV file name)")
     p.add_argument("--method", choices=("fit", "table"), default="fit",
                    help="step table from the fitted NeuroSim curve or from the raw steps")
     p.add_argument("--pulse-up-V", type=float, default=1.0, help="potentiating amplitude (V)")
@@ -64,24 +68,30 @@ def register(subparsers) -> None:
                        description="Device-to-device: log-normal spread of the model's D2D parameters; "
                                    "cycle-to-cycle: log-normal per-pulse jitter of the switching rate.",
                        formatter_class=HelpFormatter)
-    p.add_argument("--model", required=True, help="model name")
-    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="model parameter override")
-    p.add_argument("--devices", type=int, default=20, help="Monte Carlo instances")
-    p.add_argument("--pulses", type=int, default=None, help="pulses per direction")
-    p.add_argument("--d2d-sigma", type=float, default=0.1, help="relative d2d parameter spread")
-    p.add_argument("--c2c-sigma", type=float, default=0.0, help="log-normal per-pulse rate jitter")
+    p.add_argument("--model", required=True, help="model name (required; see 'eqspike device list')")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="model parameter override in the parameter's SI unit (repeatable); see "
+                        "'eqspike device list'")
+    p.add_argument("--devices", type=int, default=20, help="Monte Carlo device instances, integer >= 1")
+    p.add_argument("--pulses", type=int, default=None,
+                   help="pulses per direction, integer in [1, 10000] (default: the model's)")
+    p.add_argument("--d2d-sigma", type=float, default=0.1,
+                   help="d2d spread: log-normal std of the model's D2D parameters, dimensionless, in [0, 2]")
+    p.add_argument("--c2c-sigma", type=float, default=0.0,
+                   help="c2c spread: log-normal std of the per-pulse switching rate, dimensionless, in [0, 2]")
     p.add_argument("--strategy", choices=("auto", "one_netlist", "batched", "per_device"), default="auto",
                    help="all instances in one netlist, shared netlists one per worker, or one netlist per device")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (per_device)")
-    p.add_argument("--seed", type=int, default=0, help="random seed")
-    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--workers", type=int, default=None,
+                   help="ngspice worker processes, integer >= 1 (batched/per_device; default: CPU cores)")
+    p.add_argument("--seed", type=int, default=0, help="random seed, integer >= 0")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (required; created if absent)")
     p.set_defaults(func=_variability)
 
     dev.set_defaults(func=lambda args: (dev.print_help(), 2)[1])
 
 
 def _list(args: argparse.Namespace) -> int:
-    from eqspike.params import describe
+    from eqspike.params import describe_lines
     from .models import MODELS, get_model
     names = [args.model] if args.model else list(MODELS)
     for n in names:
@@ -91,19 +101,19 @@ def _list(args: argparse.Namespace) -> int:
         d = spec.drive
         print(f"    default drive: {d.pulse_up_V:g} V / {d.pulse_down_V:g} V, {d.pulse_width_s:g} s pulses, "
               f"read {d.read_V:g} V; {spec.n_pulses} pulses per direction")
-        for row in describe(spec.params_cls):
-            unit = f" {row['unit']}" if row["unit"] else ""
-            val = f"{row['default']!r}{unit}"
-            print(f"    {row['name']:<18} = {val:<16} range {row['range']:<26} {row['doc']}")
+        print("\n".join(describe_lines(spec.params_cls, widths=(18, 16, 26))))
         print()
     return 0
 
 
 def _characterize(args: argparse.Namespace) -> int:
+    from eqspike.atomic import ensure_dir
     from eqspike.params import parse_overrides
     from .characterize import characterize
-    res = characterize(args.model, overrides=parse_overrides(args.param),
-                       drive_overrides=parse_overrides(args.drive), n_pulses=args.pulses,
+    overrides, drive_overrides = parse_overrides(args.param), parse_overrides(args.drive)
+    ensure_dir(args.out)
+    res = characterize(args.model, overrides=overrides,
+                       drive_overrides=drive_overrides, n_pulses=args.pulses,
                        out_dir=args.out, cache=not args.no_cache, iv=not args.no_iv,
                        c2c_sigma=args.c2c_sigma, d2d_sigma=args.d2d_sigma, name=args.name)
     p = res.profile
@@ -116,9 +126,9 @@ def _characterize(args: argparse.Namespace) -> int:
 
 def _fit(args: argparse.Namespace) -> int:
     from pathlib import Path
-    from eqspike.atomic import write_csv
+    from eqspike.atomic import ensure_dir, write_csv
     from .fit import fit_csv
-    out = Path(args.out)
+    out = ensure_dir(args.out)
     prof, data, m = fit_csv(args.csv, name=args.name, method=args.method, pulse_up_V=args.pulse_up_V,
                             pulse_down_V=args.pulse_down_V, pulse_width_s=args.pulse_width_s,
                             read_voltage_V=args.read_voltage_V, png=str(out / "fit.png"))
@@ -131,10 +141,12 @@ def _fit(args: argparse.Namespace) -> int:
 
 def _variability(args: argparse.Namespace) -> int:
     from pathlib import Path
-    from eqspike.atomic import write_json, write_parquet
+    from eqspike.atomic import ensure_dir, write_json, write_parquet
     from eqspike.params import parse_overrides
     from .variability import monte_carlo
-    res = monte_carlo(args.model, overrides=parse_overrides(args.param), n_devices=args.devices,
+    overrides = parse_overrides(args.param)
+    ensure_dir(args.out)
+    res = monte_carlo(args.model, overrides=overrides, n_devices=args.devices,
                       n_pulses=args.pulses, d2d_sigma=args.d2d_sigma, c2c_sigma=args.c2c_sigma,
                       strategy=args.strategy, workers=args.workers, seed=args.seed, progress=True,
                       png=str(Path(args.out) / "variability.png"))

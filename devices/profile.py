@@ -32,17 +32,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import difflib
 import json
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
 from eqspike.errors import ParameterError, ProfileError
 from eqspike.params import param, validate
+from eqspike.profile_io import JsonProfile, build
 
 __all__ = ["DeviceProfile", "DEVICE_PROFILE_SCHEMA_VERSION"]
 
@@ -55,8 +54,10 @@ _STR_FIELDS = ("name", "model")
 
 
 @dataclass(frozen=True)
-class DeviceProfile:
+class DeviceProfile(JsonProfile):
     """Pulse-response abstraction of one synapse device type (SI units)."""
+
+    PROFILE_LABEL = "device profile"
 
     name: str = param(unit="", doc="profile name, e.g. 'taox_rram'")
     model: str = param(unit="", doc="compact model or source, e.g. 'pku_rram', 'neurosim', 'measured'")
@@ -179,53 +180,11 @@ class DeviceProfile:
             d[f.name] = list(v) if isinstance(v, tuple) else (dict(v) if isinstance(v, dict) else v)
         return d
 
-    def to_json(self, path) -> Path:
-        """Write the profile as JSON atomically; returns the path."""
-        from eqspike.atomic import write_json
-        return write_json(path, self.to_dict())
-
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "DeviceProfile":
         """Build and validate a profile; :class:`ProfileError` names what is wrong."""
-        if not isinstance(d, Mapping):
-            raise ProfileError(f"a device profile must be a JSON object, got {type(d).__name__}")
-        d = dict(d)
-        schema = d.pop("schema", DEVICE_PROFILE_SCHEMA_VERSION)
-        if schema != DEVICE_PROFILE_SCHEMA_VERSION:
-            raise ProfileError(f"device profile schema {schema!r} is not supported "
-                               f"(expected {DEVICE_PROFILE_SCHEMA_VERSION})")
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - set(fields))
-        missing = [n for n in fields if n not in d and n != "provenance"]
-        problems = []
-        if missing:
-            problems.append("missing field(s): " + ", ".join(missing))
-        if unknown:
-            hints = []
-            for u in unknown:
-                close = difflib.get_close_matches(u, list(fields), n=1, cutoff=0.6)
-                hints.append(f"'{u}'" + (f" (did you mean '{close[0]}'? units are SI)" if close else ""))
-            problems.append("unknown field(s): " + ", ".join(hints))
-        if problems:
-            raise ProfileError("device profile has " + "; ".join(problems))
-        return cls(**d)
-
-    @classmethod
-    def from_json(cls, path) -> "DeviceProfile":
-        """Load and validate a profile JSON file."""
-        path = Path(path)
-        try:
-            text = path.read_text()
-        except OSError as e:
-            raise ProfileError(f"cannot read device profile {path}: {e.strerror or e}") from None
-        try:
-            d = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise ProfileError(f"device profile {path} is not valid JSON: {e}") from None
-        try:
-            return cls.from_dict(d)
-        except ProfileError as e:
-            raise ProfileError(f"{path}: {e}") from None
+        return build(cls, d, cls.PROFILE_LABEL, schema=DEVICE_PROFILE_SCHEMA_VERSION,
+                     optional=("provenance",))
 
     # ------------------------------------------------------------ factories
     @classmethod

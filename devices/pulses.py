@@ -32,7 +32,11 @@ from .models import ModelSpec, PulseDrive, get_model
 from .netlists import PulseSchedule, pulse_netlist, pulse_schedule
 
 __all__ = ["TrainRun", "simulate_train", "analyse_train", "pulse_response", "train_frame",
-           "plot_train", "resolve"]
+           "plot_train", "resolve", "MAX_PULSES"]
+
+#: Most pulses per direction in one train (one ngspice transient; ~10^4 pulses
+#: already take minutes and gigabytes of vectors).
+MAX_PULSES = 10_000
 
 
 @dataclass
@@ -64,9 +68,9 @@ def resolve(model: str | ModelSpec, params: Any = None,
 
 
 def _check_counts(n_up: Any, n_down: Any) -> None:
+    from eqspike.params import check
     for nm, v in (("n_up", n_up), ("n_down", n_down)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-            raise ParameterError(f"parameter '{nm}' = {v!r} must be an integer >= 0 pulses")
+        check(nm, v, unit="pulses", low=0, high=MAX_PULSES, integer=True)
     if n_up + n_down < 1:
         raise ParameterError("the pulse train needs at least one pulse: n_up + n_down >= 1")
 

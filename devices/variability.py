@@ -47,9 +47,10 @@ import numpy as np
 import pandas as pd
 
 from eqspike.errors import ParameterError
+from eqspike.params import check
 
 from .models import sample_d2d
-from .pulses import build_train_netlist, extract, resolve, vector_names
+from .pulses import MAX_PULSES, build_train_netlist, extract, resolve, vector_names
 
 __all__ = ["VariabilityResult", "monte_carlo", "compare_strategies", "c2c_from_train", "STRATEGIES"]
 
@@ -109,9 +110,13 @@ def monte_carlo(model: str = "vteam", params: Any = None, *, overrides: Mapping[
     for nm, v in (("d2d_sigma", d2d_sigma), ("c2c_sigma", c2c_sigma)):
         if not isinstance(v, (int, float)) or not math.isfinite(v) or not (0 <= v <= 2):
             raise ParameterError(f"parameter '{nm}' = {v!r} is outside the allowed range [0, 2]")
+    check("seed", seed, low=0, integer=True)
+    if workers is not None:
+        check("workers", workers, unit="processes", low=1, high=1024, integer=True)
     if strategy not in STRATEGIES:
         raise ParameterError(f"parameter 'strategy' = {strategy!r}; allowed: {', '.join(STRATEGIES)}")
     n = spec.n_pulses if n_pulses is None else n_pulses
+    check("n_pulses", n, unit="pulses per direction", low=1, high=MAX_PULSES, integer=True)
     drive = spec.drive
     fefet = spec.kind == "fefet"
     if strategy == "auto":

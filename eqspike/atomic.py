@@ -32,6 +32,25 @@ def _atomic(path: str | os.PathLike, write: Callable[[Any], None], mode: str) ->
     return path
 
 
+def ensure_dir(path: str | os.PathLike, option: str = "--out") -> Path:
+    """Create output folder ``path`` (with parents) and check it is writable, so a
+    bad ``--out`` fails at once with a :class:`~eqspike.errors.ParameterError`
+    naming the option, instead of an ``OSError`` after the work is done."""
+    from eqspike.errors import ParameterError
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ParameterError(f"{option} {str(path)!r} is an existing file, not a folder; give a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".write-test.", dir=path)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as e:
+        raise ParameterError(f"{option} {str(path)!r}: cannot create or write the output folder "
+                             f"({e.strerror or e}); give a writable folder") from None
+    return path
+
+
 def write_bytes(path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically."""
     return _atomic(path, lambda fh: fh.write(data), "wb")

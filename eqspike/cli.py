@@ -32,7 +32,16 @@ own --help listing each option with its unit and default.
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Shows defaults and keeps the description's line breaks."""
+    """Shows defaults and keeps the description's line breaks.
+
+    No "(default: None)" / "(default: False)" / "(default: [])" is appended:
+    such an option's help says itself what happens when it is not given
+    (required, a flag, repeatable, or "None: ...")."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default is None or action.default is False or action.default == []:
+            return action.help or ""
+        return super()._get_help_string(action)
 
 
 def build_parser() -> argparse.ArgumentParser:

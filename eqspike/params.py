@@ -102,6 +102,24 @@ def check_value(name: str, value: Any, meta: Mapping[str, Any]) -> None:
                              f"range {range_text(meta)}")
 
 
+def check(name: str, value: Any, *, unit: str = "", low: float | None = None,
+          high: float | None = None, low_open: bool = False, high_open: bool = False,
+          choices: Iterable[Any] | None = None, integer: bool = False) -> Any:
+    """Check a loose value (a function argument, a CLI option) like a :func:`param`
+    field; return it unchanged or raise :class:`ParameterError`.
+
+    ``check("workers", 0, low=1, integer=True)`` -> ``parameter 'workers' = 0 is
+    outside the allowed range [1, inf) (integer)``.
+    """
+    meta = {"unit": unit, "low": low, "high": high, "low_open": low_open, "high_open": high_open,
+            "choices": tuple(choices) if choices is not None else None, "integer": integer}
+    if integer and isinstance(value, float):
+        raise ParameterError(f"parameter '{name}' = {value!r} must be an integer; "
+                             f"allowed range {range_text(meta)}")
+    check_value(name, value, meta)
+    return value
+
+
 def validate(obj: Any, prefix: str = "") -> None:
     """Check every :func:`param` field of dataclass instance ``obj``."""
     for f in dataclasses.fields(obj):
@@ -121,6 +139,19 @@ def describe(cls: type) -> list[dict[str, Any]]:
         rows.append({"name": f.name, "default": default, "unit": f.metadata["unit"],
                      "range": range_text(f.metadata), "doc": f.metadata["doc"]})
     return rows
+
+
+def describe_lines(cls: type, *, indent: str = "    ", widths: tuple[int, int, int] = (18, 16, 26)
+                   ) -> list[str]:
+    """:func:`describe` as aligned text lines ``name = default unit  range ...  doc``
+    (what the ``list`` commands print); ``widths``: name, value and range columns."""
+    wn, wv, wr = widths
+    lines = []
+    for row in describe(cls):
+        unit = f" {row['unit']}" if row["unit"] else ""
+        val = f"{row['default']!r}{unit}"
+        lines.append(f"{indent}{row['name']:<{wn}} = {val:<{wv}} range {row['range']:<{wr}} {row['doc']}")
+    return lines
 
 
 def parse_overrides(pairs: Iterable[str] | None) -> dict[str, Any]:

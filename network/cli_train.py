@@ -161,6 +161,7 @@ def run(args) -> int:
 
     from tqdm import tqdm
 
+    from eqspike.atomic import ensure_dir
     from eqspike.datasets import load_dataset
     from eqspike.network.config import TrainConfig
     from eqspike.network.trainer import CHECKPOINT, load_checkpoint, train
@@ -175,6 +176,7 @@ def run(args) -> int:
     else:
         cfg = build_config(args)
     out = Path(args.out) if args.out else Path("runs") / time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    ensure_dir(out)
     data = load_dataset(args.data_dir, name=args.dataset_name, progress=progress)
     print(f"eqspike train: rule {cfg.rule}, sizes {'-'.join(map(str, cfg.sizes))}, "
           f"{min(len(data.x_train), cfg.n_train or len(data.x_train))} training / "

@@ -275,17 +275,28 @@ class DeviceModel:
     def quantize(self, u: np.ndarray) -> np.ndarray:
         """Nearest of the ``n_levels`` nominal states (vectorised).
 
-        A lookup table over ``_Q_BINS`` uniform bins of [0, 1] (each bin holds the
-        level nearest to its centre) replaces a binary search; a value can only
-        be assigned to the second-nearest level when it lies within half a bin
-        (1/32768 of the range) of the midpoint between two levels.
+        A lookup table over uniform bins of [0, 1] (each bin holds the level
+        nearest to its centre; at least 8 bins per level, 16385 at least)
+        replaces a binary search; a value can only be assigned to the
+        second-nearest level when it lies within half a bin of the midpoint
+        between two levels.  Devices with more than ~500,000 levels use the
+        exact binary search.
         """
-        i = (np.clip(u, 0.0, 1.0) * np.float32(_Q_BINS - 1) + np.float32(0.5)).astype(np.int32)
+        if self._qlut is None:
+            lv = self.levels
+            j = np.clip(np.searchsorted(lv, u), 1, lv.size - 1)
+            lo, hi = lv[j - 1], lv[j]
+            return np.where(u - lo <= hi - u, lo, hi)
+        i = (np.clip(u, 0.0, 1.0) * np.float32(self._qlut.size - 1) + np.float32(0.5)).astype(np.int32)
         return self._qlut[i]
 
     def _build_qlut(self) -> None:
+        bins = max(_Q_BINS, 8 * self.levels.size + 1)
+        if bins > 4 * 1024 * 1024:
+            self._qlut = None
+            return
         lv = self.levels.astype(np.float64)
-        c = np.linspace(0.0, 1.0, _Q_BINS)
+        c = np.linspace(0.0, 1.0, bins)
         j = np.clip(np.searchsorted(lv, c), 1, lv.size - 1)
         lo, hi = lv[j - 1], lv[j]
         self._qlut = np.where(c - lo <= hi - c, lo, hi).astype(np.float32)
@@ -440,8 +451,9 @@ class DeviceSynapses:
         inv[~np.isfinite(inv)] = np.float32(1e30)
         return inv
 
-    def _refresh_cache(self, k: int, idx: np.ndarray | None = None) -> None:
-        """Recompute the cached inverse steps of layer k (all synapses or ``idx``)."""
+    def _refresh_cache(self, k: int, idx: np.ndarray | None = None, which: str = "pm") -> None:
+        """Recompute the cached inverse steps of layer k (all synapses, or ``idx`` of the
+        devices named in ``which``: 'p' = G+, 'm' = G-)."""
         want_down = self.config.scheme == "balanced"
         if idx is None:
             self._inv[k] = {}
@@ -451,6 +463,8 @@ class DeviceSynapses:
                     self._inv[k]["dn_" + name] = self._inv_step(k, u, s, False)
             return
         for name, u, s in (("p", self.u_p[k], self.s_p[k]), ("m", self.u_m[k], self.s_m[k])):
+            if name not in which or idx.size == 0:
+                continue
             uu, ss = u.reshape(-1)[idx], s.reshape(-1)[idx]
             self._inv[k]["up_" + name].reshape(-1)[idx] = self._inv_step(k, uu, ss, True)
             if want_down:
@@ -491,13 +505,19 @@ class DeviceSynapses:
                              np.empty(dw.shape, np.int32), np.empty(dw.shape, bool))
         x, tmp, n, mask = self._work[k]
         if cfg.scheme == "potentiate":
-            # dW > 0: potentiate G+; dW < 0: potentiate G-.  x = |dW| / local step
-            np.maximum(dw, np.float32(0.0), out=tmp)
-            np.multiply(tmp, inv["up_p"], out=x)
-            np.negative(dw, out=tmp)
-            np.maximum(tmp, np.float32(0.0), out=tmp)
-            tmp *= inv["up_m"]
-            x += tmp
+            # dW > 0: potentiate G+; dW < 0: potentiate G-.  One compiled pass computes
+            # x = |dW| / local step, the policy's pulse count and the pulsed synapses.
+            from ._synapse_kernels import POLICY_CODES, count_potentiate
+            idx_buf = self._work.setdefault(("idx", k), np.empty(dw.size, np.int64))
+            n_buf = self._work.setdefault(("n", k), np.empty(dw.size, np.int32))
+            seed = np.uint64(self.rng.integers(0, 2**63 - 1))
+            m = count_potentiate(dw.reshape(-1), inv["up_p"].reshape(-1), inv["up_m"].reshape(-1),
+                                 POLICY_CODES[cfg.policy], int(cfg.max_pulses),
+                                 float(cfg.sign_threshold), seed, idx_buf, n_buf)
+            if m == 0:
+                return
+            idx = idx_buf[:m].copy()
+            n_s = n_buf[:m].copy()
         else:
             dpos = np.maximum(dw, np.float32(0.0))
             dneg = np.maximum(-dw, np.float32(0.0))
@@ -507,13 +527,13 @@ class DeviceSynapses:
             pot_m = (1.0 - um_) >= up_
             x = dpos * np.where(pot_p, inv["up_p"], inv["dn_m"])
             x += dneg * np.where(pot_m, inv["up_m"], inv["dn_p"])
-        pulse_counts(x, cfg.policy, max_pulses=cfg.max_pulses, sign_threshold=cfg.sign_threshold,
-                     rng=self.rng, inplace=True, out=n)
-        np.greater(n, 0, out=mask)
-        idx = np.flatnonzero(mask)
-        if idx.size == 0:
-            return
-        n_s = n.reshape(-1)[idx]
+            pulse_counts(x, cfg.policy, max_pulses=cfg.max_pulses, sign_threshold=cfg.sign_threshold,
+                         rng=self.rng, inplace=True, out=n)
+            np.greater(n, 0, out=mask)
+            idx = np.flatnonzero(mask)
+            if idx.size == 0:
+                return
+            n_s = n.reshape(-1)[idx]
         pos_s = dw.reshape(-1)[idx] > 0
         if cfg.scheme == "potentiate":
             on_p_s = pos_s
@@ -544,7 +564,8 @@ class DeviceSynapses:
         # scatter back, refresh the cached steps and write the realised weights
         flat_p[idx[on_p_s]] = u_s[on_p_s]
         flat_m[idx[~on_p_s]] = u_s[~on_p_s]
-        self._refresh_cache(k, idx)
+        self._refresh_cache(k, idx[on_p_s], which="p")
+        self._refresh_cache(k, idx[~on_p_s], which="m")
         scale = np.float32(self._w_scale(k))
         w = (self.s_p[k].reshape(-1)[idx] * flat_p[idx] - self.s_m[k].reshape(-1)[idx] * flat_m[idx]) * scale
         net.W[k].reshape(-1)[idx] = w.astype(net.W[k].dtype, copy=False)

@@ -228,3 +228,29 @@ def test_closed_form_for_linear_device_equals_pulse_loop():
         out.append((net.W[0].copy(), syn.take_counts()))
     np.testing.assert_allclose(out[0][0], out[1][0], atol=1e-6)
     assert out[0][1] == out[1][1]
+
+
+@pytest.mark.parametrize("policy", ["sign", "round"])
+def test_compiled_pulse_count_matches_reference_function(policy):
+    prof = DeviceProfile.from_neurosim(1.5, -1.5, 64)
+    rng = np.random.default_rng(11)
+    dw = rng.normal(0, 0.01, (50, 40)).astype(np.float32)
+    dw[0, :5] = 0.0
+    net, syn = make(prof, shape=(50, 40), W0=0.0, policy=policy, refresh="none", max_pulses=3)
+    inv_p, inv_m = syn._inv[0]["up_p"].copy(), syn._inv[0]["up_m"].copy()
+    x = np.where(dw > 0, dw * inv_p, -dw * inv_m).astype(np.float32)
+    want = pulse_counts(x, policy, max_pulses=3, sign_threshold=0.5)
+    net.apply_update([dw], [None])
+    assert syn.take_counts()[0]["up"] == int(want.sum()) > 0
+
+
+def test_compiled_stochastic_rounding_is_unbiased():
+    prof = DeviceProfile.ideal(n_levels=100001, g_min_S=1e-6, g_max_S=11e-6)
+    net, syn = make(prof, shape=(400, 500), W0=0.0, policy="stochastic", refresh="none")
+    step = 1.0 / 100000  # weight per pulse (w_max 1)
+    dw = np.full((400, 500), 0.3 * step, np.float32)
+    dw[:, 250:] *= -1
+    net.apply_update([dw], [None])
+    n = syn.take_counts()[0]["up"]
+    assert abs(n / dw.size - 0.3) < 0.005  # 200,000 Bernoulli(0.3): sd 0.001
+    np.testing.assert_allclose(np.unique(np.abs(net.W[0])), [0.0, step], rtol=1e-3, atol=1e-9)

@@ -27,7 +27,7 @@ import numpy as np
 from eqspike.errors import ParameterError
 from eqspike.params import param, validate
 
-__all__ = ["ModelSpec", "PulseDrive", "IVDrive", "fmt", "sample_d2d", "params_dict", "K_B_EV"]
+__all__ = ["ModelSpec", "PulseDrive", "IVDrive", "fmt", "end_subckt", "sample_d2d", "params_dict", "K_B_EV"]
 
 #: Boltzmann constant, eV/K.
 K_B_EV = 8.617333262e-5
@@ -39,6 +39,15 @@ def fmt(v: float) -> str:
     if not math.isfinite(v):
         raise ParameterError(f"cannot write non-finite value {v!r} into a netlist")
     return f"{v:.12g}"
+
+
+def end_subckt(lines: list[str], noise_period_s: float | None = None) -> str:
+    """Close a ``.subckt``: with ``noise_period_s``, first the cycle-to-cycle noise
+    source ``nz`` (unit Gaussian redrawn every ``noise_period_s``, ``trrandom``),
+    then ``.ends``; returns the subcircuit text."""
+    if noise_period_s is not None:
+        lines = [*lines, f"Vnz nz 0 dc 0 trrandom(1 {fmt(noise_period_s)} 0 1 0)"]
+    return "\n".join([*lines, ".ends"]) + "\n"
 
 
 @dataclass(frozen=True)

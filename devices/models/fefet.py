@@ -50,7 +50,7 @@ from scipy.stats import norm
 from eqspike.errors import ParameterError
 from eqspike.params import param, validate
 
-from .base import fmt
+from .base import end_subckt, fmt
 
 __all__ = ["FeFETParams"]
 
@@ -125,10 +125,7 @@ class FeFETParams:
             sp = f"({u} > 40 ? {u} : ln(1 + exp({u})))"
             return f"pwr({sp},2)"
         lines.append(f"Bd d s I={fmt(self.i_s_A)}*({F('v(gi,s)')} - {F('v(gi,d)')})")
-        if noise:
-            lines.append(f"Vnz nz 0 dc 0 trrandom(1 {fmt(self.noise_period_s)} 0 1 0)")
-        lines.append(".ends")
-        return "\n".join(lines) + "\n"
+        return end_subckt(lines, self.noise_period_s if noise else None)
 
     def ic(self, path: str) -> dict[str, float]:
         out = {f"{path}.p{i}": self.p0 for i in range(self.n_domains)}

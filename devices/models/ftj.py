@@ -30,7 +30,7 @@ from scipy.stats import norm
 from eqspike.errors import ParameterError
 from eqspike.params import param, validate
 
-from .base import fmt
+from .base import end_subckt, fmt
 
 __all__ = ["FTJParams"]
 
@@ -78,10 +78,7 @@ class FTJParams:
         s = "(" + "+".join(f"v(s{i})" for i in range(n)) + f")/{n}"
         vnl = fmt(self.v_nl_V)
         lines.append(f"Bi p n I=(gon*{s} + goff*(1 - {s}))*{vnl}*sinh(min(max({v}/{vnl},-60),60))")
-        if self.c2c_sigma > 0:
-            lines.append(f"Vnz nz 0 dc 0 trrandom(1 {fmt(self.noise_period_s)} 0 1 0)")
-        lines.append(".ends")
-        return "\n".join(lines) + "\n"
+        return end_subckt(lines, self.noise_period_s if self.c2c_sigma > 0 else None)
 
     def ic(self, path: str) -> dict[str, float]:
         return {f"{path}.s{i}": self.s0 for i in range(self.n_domains)}

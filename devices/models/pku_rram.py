@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from eqspike.errors import ParameterError
 from eqspike.params import param, validate
 
-from .base import K_B_EV, fmt
+from .base import K_B_EV, end_subckt, fmt
 
 __all__ = ["PKURRAMParams", "taox_hfox"]
 
@@ -99,10 +99,7 @@ class PKURRAMParams:
             f"Bg 0 gap I=-({rate})",
             f"Bi c n I={icell}",
         ]
-        if noise:
-            lines.append(f"Vnz nz 0 dc 0 trrandom(1 {fmt(self.noise_period_s)} 0 1 0)")
-        lines.append(".ends")
-        return "\n".join(lines) + "\n"
+        return end_subckt(lines, self.noise_period_s if noise else None)
 
     def instance_params(self) -> dict[str, float]:
         return {"i0": self.i0_A, "nu0": self.nu0_m_per_s * 1e9, "rs": self.r_series_ohm}

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from eqspike.params import param, validate
 
-from .base import fmt
+from .base import end_subckt, fmt
 
 __all__ = ["VTEAMParams"]
 
@@ -81,10 +81,7 @@ class VTEAMParams:
             f"*max(1 - pwr(max(1 - v(x),0), {fmt(2 * self.window_p)}), 0) : 0)){mult}",
             f"Bi p n I=v(p,n)*{g}",
         ]
-        if noise:
-            lines.append(f"Vnz nz 0 dc 0 trrandom(1 {fmt(self.noise_period_s)} 0 1 0)")
-        lines.append(".ends")
-        return "\n".join(lines) + "\n"
+        return end_subckt(lines, self.noise_period_s if noise else None)
 
     def instance_params(self) -> dict[str, float]:
         """Subckt parameters an instance line may override (d2d Monte Carlo)."""

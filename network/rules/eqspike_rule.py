@@ -121,6 +121,7 @@ class EqSpikeRule:
             self.infer_spec = dataclasses.replace(self.spec, enc=(code_i,) * len(sizes))
         self.wsched = spiking.averaging_weights(int(cfg.T2), int(p.avg_steps))
         self.chooser = ev.PathChooser(p.compute)
+        self._bufs: dict = {}
 
     # ------------------------------------------------------------------ phases
     def _phase(self, path, net, st, y, T, t0, beta, seed, learn, sign, bufs, nz, spec=None):
@@ -133,7 +134,9 @@ class EqSpikeRule:
         B = x.shape[0]
         st = ev.init_state(self.spec, np.clip(np.asarray(x, np.float32), 0.0, 1.0))
         y0 = np.zeros((B, self.spec.sizes[-1]), np.float32)
-        bufs = ev.make_buffers(self.spec.sizes, 1)
+        L = len(self.spec.sizes) - 1   # no learning in the free phase: placeholder buffers
+        bufs = (tuple(np.zeros((1, 1, 1), np.float32) for _ in range(L)),
+                tuple(np.zeros((1, 1), np.float32) for _ in range(L)))
         counts, out_counts = self._phase(path, net, st, y0, int(self.cfg.T1), 0, 0.0, seed,
                                          False, 0.0, bufs, nz, spec)
         off = self.spec.offsets
@@ -153,7 +156,9 @@ class EqSpikeRule:
         seed_free = int(self.rng.integers(1, 2**63 - 1))
         st0, pred, c_free = self._free(path, net, x, seed_free, nz)
         n_chunks = ev.n_event_chunks(B) if path == "event" else 1
-        bufs = ev.make_buffers(self.spec.sizes, n_chunks)
+        bufs = self._bufs.get(n_chunks)
+        if bufs is None:   # accumulators are reused: reduce_buffers zeroes them
+            bufs = self._bufs[n_chunks] = ev.make_buffers(self.spec.sizes, n_chunks)
         signs = (1.0, -1.0) if cfg.symmetric_nudging else (1.0,)
         c_nudged = np.zeros_like(c_free)
         T1, T2 = int(cfg.T1), int(cfg.T2)
@@ -166,8 +171,7 @@ class EqSpikeRule:
                                    True, sign, bufs, nz)
                 c_nudged += c
         scale = 1.0 / (cfg.beta * len(signs) * B * p.n_samples)
-        dW = [np.float32(lr * scale) * buf.sum(axis=0) for lr, buf in zip(lrs, bufs[0])]
-        db = [np.float32(lr * scale) * buf.sum(axis=0) for lr, buf in zip(lrs, bufs[1])]
+        dW, db = ev.reduce_buffers(bufs[0], bufs[1], [lr * scale for lr in lrs])
         net.apply_update(dW, db)
         self.chooser.record(path, self.chooser.clock() - t_start)
         n_phases = len(signs) * p.n_samples

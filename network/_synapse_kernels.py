@@ -1,0 +1,72 @@
+"""Compiled (numba) pulse-count kernel of :mod:`eqspike.network.synapses`.
+
+One pass over the synapses of a layer computes, for the ``potentiate``
+scheme, ``x = |dW| / step`` of the device to be pulsed, the pulse count of
+the policy and the list of synapses that get pulses, without the
+temporaries of the numpy path (the same arithmetic as
+:func:`eqspike.network.synapses.pulse_counts`).  Stochastic rounding uses a
+xorshift64* stream started from ``seed`` (splitmix64-scrambled), so the
+result depends only on the seed drawn from the backend's generator.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+_INV53 = 1.0 / 9007199254740992.0
+_S12, _S25 = np.uint64(12), np.uint64(25)
+_M3 = np.uint64(0x2545F4914F6CDD1D)  # xorshift64* multiplier
+
+POLICY_CODES = {"sign": 0, "round": 1, "stochastic": 2}
+
+
+@njit(inline="always")
+def uniform(seed, i):
+    """Uniform float64 in [0, 1) from ``seed`` and counter ``i`` (splitmix64)."""
+    z = seed + _GOLDEN * (np.uint64(i) + np.uint64(1))
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    z = z ^ (z >> _S31)
+    return np.float64(z >> _S11) * _INV53
+
+
+@njit(cache=True)
+def count_potentiate(dw, inv_p, inv_m, policy, max_pulses, thr, seed, idx_out, n_out):
+    """Pulsed synapses (``idx_out[:m]``) and their counts (``n_out[:m]``); returns m.
+
+    dW > 0 uses ``inv_p`` (1 / weight step of G+), dW < 0 ``inv_m``.
+    """
+    m = 0
+    K = np.float64(max_pulses)
+    state = np.uint64(seed)
+    state = (state ^ (state >> _S30)) * _M1 + _GOLDEN
+    if state == np.uint64(0):
+        state = _GOLDEN
+    for i in range(dw.size):
+        d = np.float64(dw[i])
+        # branch-free (the sign of dW is random: a branch would mispredict half the time)
+        x = max(d, 0.0) * inv_p[i] + max(-d, 0.0) * inv_m[i]
+        if policy == 0:
+            n = 1 if (x >= thr and x > 0.0) else 0
+        else:
+            if x > K:
+                x = K
+            if policy == 1:
+                n = np.int64(x + 0.5)
+            else:
+                state ^= state >> _S12
+                state ^= state << _S25
+                state ^= state >> _S27
+                u = np.float64((state * _M3) >> _S11) * _INV53
+                n = np.int64(x + u)
+            if n > max_pulses:
+                n = max_pulses
+        if n > 0:
+            idx_out[m] = i
+            n_out[m] = n
+            m += 1
+    return m
