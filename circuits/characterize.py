@@ -323,6 +323,8 @@ def characterize(neuron_or_name: Any = DEFAULT_CIRCUIT, *, params: Mapping[str, 
               else neuron_or_name)
     check("n_points", n_points, unit="input currents", low=3, high=10_000, integer=True)
     check("workers", workers, unit="processes", low=1, high=1024, integer=True)
+    if out_dir is not None:
+        atomic.ensure_dir(out_dir, "out_dir (--out)")
     solver = solver or SolverOptions()
     currents = _sweep_currents(neuron, n_points)
     key_text = "\n".join([METHOD_VERSION, f"waveforms={with_waveforms}"] +

@@ -73,15 +73,13 @@ def _characterize(args: argparse.Namespace) -> int:
     from eqspike.atomic import ensure_dir
     from eqspike.params import parse_overrides
     overrides = parse_overrides(args.param)
-    ensure_dir(args.out)
     if args.circuit == CROSSBAR:
         from pathlib import Path
         import shutil
         from eqspike.cache import entry_dir
         from .crossbar import crossbar_profile
+        out = ensure_dir(args.out)
         prof = crossbar_profile(cache=not args.no_cache, **overrides)
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
         src = entry_dir("circuit", prof.provenance["netlist_hash"])
         for f in src.iterdir():
             if f.is_file() and not f.name.startswith("."):

@@ -92,6 +92,9 @@ def characterize(model: str | ModelSpec = "taox_rram", params: Any = None, *,
     for nm, v in (("c2c_sigma", c2c_sigma), ("d2d_sigma", d2d_sigma)):
         if v is not None and (not isinstance(v, (int, float)) or not (0 <= v <= 1)):
             raise ParameterError(f"parameter '{nm}' = {v!r} is outside the allowed range [0, 1]")
+    if out_dir is not None:
+        from eqspike.atomic import ensure_dir
+        ensure_dir(out_dir, "out_dir (--out)")
     net, sched = build_train_netlist(spec, params, d, n, n)
     iv_net = iv_netlist(params, spec.kind, spec.iv, title=f"eqspike device {spec.name} I-V loop",
                         options=spec.options, read_drain_V=d.read_V) if iv else ""

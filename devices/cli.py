@@ -107,13 +107,13 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _characterize(args: argparse.Namespace) -> int:
-    from eqspike.atomic import ensure_dir
-    from eqspike.params import parse_overrides
+    from eqspike.params import parse_overrides, replace_checked
     from .characterize import characterize
-    overrides, drive_overrides = parse_overrides(args.param), parse_overrides(args.drive)
-    ensure_dir(args.out)
-    res = characterize(args.model, overrides=overrides,
-                       drive_overrides=drive_overrides, n_pulses=args.pulses,
+    from .pulses import resolve
+    # characterize() checks every value, then that --out is a writable folder, before ngspice runs
+    spec, params = resolve(args.model, None, parse_overrides(args.param))
+    drive = replace_checked(spec.drive, parse_overrides(args.drive))
+    res = characterize(spec, params, drive=drive, n_pulses=args.pulses,
                        out_dir=args.out, cache=not args.no_cache, iv=not args.no_iv,
                        c2c_sigma=args.c2c_sigma, d2d_sigma=args.d2d_sigma, name=args.name)
     p = res.profile
@@ -143,10 +143,11 @@ def _variability(args: argparse.Namespace) -> int:
     from pathlib import Path
     from eqspike.atomic import ensure_dir, write_json, write_parquet
     from eqspike.params import parse_overrides
+    from .pulses import resolve
     from .variability import monte_carlo
-    overrides = parse_overrides(args.param)
+    spec, params = resolve(args.model, None, parse_overrides(args.param))
     ensure_dir(args.out)
-    res = monte_carlo(args.model, overrides=overrides, n_devices=args.devices,
+    res = monte_carlo(spec, params, n_devices=args.devices,
                       n_pulses=args.pulses, d2d_sigma=args.d2d_sigma, c2c_sigma=args.c2c_sigma,
                       strategy=args.strategy, workers=args.workers, seed=args.seed, progress=True,
                       png=str(Path(args.out) / "variability.png"))

@@ -24,16 +24,6 @@ _M3 = np.uint64(0x2545F4914F6CDD1D)  # xorshift64* multiplier
 POLICY_CODES = {"sign": 0, "round": 1, "stochastic": 2}
 
 
-@njit(inline="always")
-def uniform(seed, i):
-    """Uniform float64 in [0, 1) from ``seed`` and counter ``i`` (splitmix64)."""
-    z = seed + _GOLDEN * (np.uint64(i) + np.uint64(1))
-    z = (z ^ (z >> _S30)) * _M1
-    z = (z ^ (z >> _S27)) * _M2
-    z = z ^ (z >> _S31)
-    return np.float64(z >> _S11) * _INV53
-
-
 @njit(cache=True)
 def count_potentiate(dw, inv_p, inv_m, policy, max_pulses, thr, seed, idx_out, n_out):
     """Pulsed synapses (``idx_out[:m]``) and their counts (``n_out[:m]``); returns m.

@@ -78,16 +78,18 @@ def register(subparsers) -> None:
     a = p.add_argument
     g = p.add_argument_group("data and output")
     g.add_argument("--data-dir", default=None, metavar="DIR",
-                   help="folder with the four IDX files (gz or raw), or a folder holding <name>/")
+                   help="folder with the four IDX files (gz or raw), or a folder holding <name>/ "
+                        "(default: the data search order below)")
     g.add_argument("--dataset-name", default="mnist", metavar="NAME",
                    help="dataset name: 'mnist' verifies the known SHA-256 sums and can download; "
-                        "any other name loads an IDX folder without known checksums")
+                        "any other name loads an IDX folder without known checksums (default mnist)")
     g.add_argument("--out", default=None, metavar="DIR",
                    help="run folder (default: runs/<UTC timestamp>)")
     g.add_argument("--resume", action="store_true",
                    help="continue the run in --out from its checkpoint.npz (saved config is the "
                         "base; only --epochs, --n-test may change)")
-    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (default: shown when stderr is a terminal)")
     g = p.add_argument_group("network and rule")
     g.add_argument("--rule", default=None, help=f"learning rule: cep or eqspike (default {D['rule']})")
     g.add_argument("--sizes", type=_int_list, default=None, metavar="N0,N1,...,NL",
@@ -125,7 +127,8 @@ def register(subparsers) -> None:
                    help="use the first N test images (default: all 10,000 for MNIST)")
     g.add_argument("--seed", type=int, default=None, help=f"random seed (default {D['seed']})")
     g.add_argument("--max-weight", type=float, default=None,
-                   help=f"divergence guard: stop when any |W| exceeds this (default {D['max_weight']:g})")
+                   help=f"divergence guard: stop when any |W| (dimensionless weight) exceeds this, > 0 "
+                        f"(default {D['max_weight']:g})")
     p.set_defaults(func=run)
 
 

@@ -8,7 +8,10 @@ weights back into ``net.W``.
 
 Model (all vectorised over synapses; the only Python loop runs over the pulse
 index k = 1..K of one update, with masks; for constant-step devices the n
-pulses are applied in closed form, n steps plus sqrt(n) c2c noise)
+pulses are applied in closed form, n steps plus sqrt(n) c2c noise; with the
+``potentiate`` scheme the pulse counts come from one compiled, branch-free
+pass over the layer, :mod:`eqspike.network._synapse_kernels`, with the same
+arithmetic as :func:`pulse_counts`)
 -------------------------------------------------------------------------------
 
 - **Weight.** ``W = (G+ - G-) / G_ref``.  ``G_ref`` is
@@ -499,11 +502,6 @@ class DeviceSynapses:
             raise ParameterError(f"update dW[{k}] has shape {dw.shape}, weights have {self.u_p[k].shape}")
         inv = self._inv[k]
         up_, um_ = self.u_p[k], self.u_m[k]
-        # preallocated work arrays (large temporaries cost page faults on every call)
-        if k not in self._work or self._work[k][0].shape != dw.shape:
-            self._work[k] = (np.empty(dw.shape, np.float32), np.empty(dw.shape, np.float32),
-                             np.empty(dw.shape, np.int32), np.empty(dw.shape, bool))
-        x, tmp, n, mask = self._work[k]
         if cfg.scheme == "potentiate":
             # dW > 0: potentiate G+; dW < 0: potentiate G-.  One compiled pass computes
             # x = |dW| / local step, the policy's pulse count and the pulsed synapses.
@@ -519,6 +517,10 @@ class DeviceSynapses:
             idx = idx_buf[:m].copy()
             n_s = n_buf[:m].copy()
         else:
+            # preallocated work arrays (large temporaries cost page faults on every call)
+            if k not in self._work or self._work[k][0].shape != dw.shape:
+                self._work[k] = (np.empty(dw.shape, np.int32), np.empty(dw.shape, bool))
+            n, mask = self._work[k]
             dpos = np.maximum(dw, np.float32(0.0))
             dneg = np.maximum(-dw, np.float32(0.0))
             # dW > 0: potentiate G+ if it has at least as much room up as G- has down, else

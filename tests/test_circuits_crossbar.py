@@ -88,3 +88,40 @@ def test_device_synapses_in_the_column():
     assert np.all(q > 0)
     err = df["charge_error"].to_numpy()
     assert err[0] == 0.0 and err[1] > 0 and err[2] > err[1]
+
+
+def test_cli_bad_values_are_one_line_errors(tmp_path, capsys, monkeypatch):
+    """Used to fail: --workers -1 gave a ValueError traceback from concurrent.futures (and
+    --workers 0 ran silently), --points 100000000 would try 10^8 simulations, i_max_A=1e3
+    (1 kA) ran ngspice, an unwritable --out gave an OSError traceback after the run."""
+    from eqspike.cli import main
+    monkeypatch.setenv("EQSPIKE_CACHE_DIR", str(tmp_path / "cache"))
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    base = ["circuit", "characterize", "--circuit", "lif", "--no-waveforms"]
+    for bad, words in ((["--workers", "-1"], ("workers", "-1", "[1, 1024]")),
+                       (["--workers", "0"], ("workers", "0")),
+                       (["--points", "100000000"], ("n_points", "100000000", "[3, 10000]")),
+                       (["--param", "i_max_A=1e3"], ("i_max_A", "1000", "(0, 0.001] A")),
+                       (["--param", "i_min_A=nan"], ("i_min_A", "nan")),
+                       (["--tol-scale", "0"], ("tol_scale", "(0, 10]"))):
+        assert main([*base, *bad, "--out", str(tmp_path / "never")]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("eqspike: error:") and "Traceback" not in err and err.count("\n") == 1, err
+        for w in words:
+            assert w in err, (w, err)
+    assert not (tmp_path / "never").exists()
+    for circuit in ("lif", "crossbar_column"):
+        assert main(["circuit", "characterize", "--circuit", circuit, "--out", str(a_file)]) == 2
+        err = capsys.readouterr().err
+        assert "--out" in err and "not a folder" in err and "Traceback" not in err
+
+
+def test_cli_help_names_units_and_defaults(capsys):
+    from eqspike.cli import main
+    with pytest.raises(SystemExit):
+        main(["circuit", "characterize", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "(default: None)" not in out and "(default: [])" not in out
+    for w in ("[3, 10000] (default: 40)", "[1, 1024] (default: 2)", "(0, 10]", "SI unit", "(required"):
+        assert w in out, w

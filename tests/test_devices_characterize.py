@@ -67,3 +67,50 @@ def test_variability_strategies_agree():
     assert np.allclose(a.conductance_S, b.conductance_S, rtol=1e-4)
     assert a.summary["d2d_g_max_rel"] > 0.01  # the d2d spread shows up
     assert set(a.table.columns) >= {"device", "pulse", "conductance_S", "write_energy_J"}
+
+
+def _one_line_error(capsys, *words):
+    err = capsys.readouterr().err
+    assert err.startswith("eqspike: error:") and "Traceback" not in err and err.count("\n") == 1, err
+    for w in words:
+        assert w in err, (w, err)
+
+
+def test_cli_bad_out_and_out_of_range_counts(tmp_path, cache, capsys):
+    """Used to fail: an unwritable --out gave a FileNotFoundError/FileExistsError traceback
+    (after the ngspice run), --pulses 100000000 hung building the netlist, and variability
+    --workers -1 / --seed -1 gave ValueError tracebacks from concurrent.futures / numpy."""
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    base = ["device", "characterize", "--model", "ftj", "--no-iv"]
+    assert main([*base, "--pulses", "5", "--out", str(a_file)]) == 2
+    _one_line_error(capsys, "--out", str(a_file), "not a folder")
+    assert main([*base, "--pulses", "5", "--out", str(a_file / "sub")]) == 2
+    _one_line_error(capsys, "--out", "cannot create")
+    assert main([*base, "--pulses", "100000000", "--out", str(tmp_path / "o")]) == 2
+    _one_line_error(capsys, "n_pulses", "100000000", "[2, 10000]")
+    var = ["device", "variability", "--model", "vteam", "--devices", "2", "--pulses", "3"]
+    for bad, words in ((["--workers", "-1"], ("workers", "-1", "[1, 1024]")),
+                       (["--seed", "-1"], ("seed", "-1", "[0, inf)")),
+                       (["--pulses", "100000000"], ("n_pulses", "100000000", "[1, 10000]"))):
+        assert main([*var, *bad, "--out", str(tmp_path / "v")]) == 2
+        _one_line_error(capsys, *words)
+    assert main([*var, "--out", str(a_file)]) == 2
+    _one_line_error(capsys, "--out", "not a folder")
+    # a bad parameter is reported before any output folder is made
+    assert main([*base, "--drive", "pulse_width_s=-1", "--out", str(tmp_path / "never")]) == 2
+    _one_line_error(capsys, "pulse_width_s", "-1", "(0, 1] s")
+    assert not (tmp_path / "never").exists()
+
+
+def test_cli_help_names_units_and_defaults(capsys):
+    for sub in ("characterize", "variability", "fit", "list"):
+        with pytest.raises(SystemExit):
+            main(["device", sub, "--help"])
+        out = capsys.readouterr().out
+        assert "(default: None)" not in out and "(default: [])" not in out
+    with pytest.raises(SystemExit):
+        main(["device", "characterize", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for w in ("pulse_width_s, rise_s, read_s, gap_s (s)", "[2, 10000]", "default: the model's", "[0, 1]"):
+        assert w in out, w

@@ -69,3 +69,14 @@ def test_cli_fit(tmp_path, capsys):
     assert main(["device", "fit", str(tmp_path / "bad.csv"), "--out", str(tmp_path / "o2")]) == 2
     err = capsys.readouterr().err
     assert "row 2" in err and "conductance_S" in err and "Traceback" not in err
+
+
+def test_cli_fit_unwritable_out_is_one_line_error(tmp_path, capsys):
+    """Used to fail: --out naming an existing file raised FileExistsError with a traceback."""
+    path = _write_train(tmp_path / "dev.csv")
+    assert main(["device", "fit", str(path), "--out", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("eqspike: error: --out") and "not a folder" in err and "Traceback" not in err
+    assert main(["device", "fit", str(path), "--out", str(path / "sub")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot create or write the output folder" in err and "Traceback" not in err

@@ -104,3 +104,25 @@ def test_from_neurosim_rejects_bad_labels():
         DeviceProfile.from_neurosim(float("nan"), 0, 32)
     with pytest.raises(ProfileError, match="n_levels"):
         DeviceProfile.from_neurosim(1, -1, 1)
+
+
+def test_profile_files_share_one_loader(tmp_path):
+    """DeviceProfile, NeuronProfile and CrossbarProfile load through eqspike.profile_io:
+    same messages for a folder, a missing file, and unknown + missing fields together."""
+    from eqspike.circuits.profile import CrossbarProfile, NeuronProfile
+    for cls, label in ((DeviceProfile, "device profile"), (NeuronProfile, "neuron profile"),
+                       (CrossbarProfile, "crossbar profile")):
+        with pytest.raises(ProfileError, match=f"cannot read {label} .*does not exist"):
+            cls.from_json(tmp_path / "absent.json")
+        with pytest.raises(ProfileError, match=f"cannot read {label}"):
+            cls.from_json(tmp_path)
+        with pytest.raises(ProfileError, match="must be a JSON object"):
+            cls.from_dict([1, 2])
+    d = DeviceProfile.ideal(n_levels=11).to_dict()
+    d["g_max_uS"] = d.pop("g_max_S")
+    with pytest.raises(ProfileError, match=r"missing field\(s\): g_max_S; unknown field\(s\): 'g_max_uS'"):
+        DeviceProfile.from_dict(d)
+    d = DeviceProfile.ideal(n_levels=11).to_dict()
+    d["schema"] = 99
+    with pytest.raises(ProfileError, match="schema 99 is not supported"):
+        DeviceProfile.from_dict(d)

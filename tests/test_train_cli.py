@@ -77,3 +77,22 @@ def test_missing_data_dir_is_a_clear_error(tmp_path, capsys):
                "--no-progress"])
     err = capsys.readouterr().err
     assert rc == 2 and "does not hold the mnist files" in err
+
+
+def test_unwritable_out_is_a_clear_error_before_loading_data(tmp_path, capsys):
+    """Used to fail: --out naming a file (or a folder below one) raised FileExistsError /
+    NotADirectoryError with a traceback after the data had been loaded."""
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    for out, words in ((a_file, "not a folder"), (a_file / "run", "cannot create or write")):
+        rc = main(["train", "--no-progress", "--data-dir", str(tmp_path / "nowhere"), "--out", str(out)])
+        err = capsys.readouterr().err
+        assert rc == 2 and err.startswith("eqspike: error: --out") and words in err
+        assert "Traceback" not in err and "mnist" not in err
+
+
+def test_help_gives_a_default_for_data_options(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "(default: the data search order below)" in out and "(default mnist)" in out
