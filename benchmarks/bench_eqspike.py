@@ -10,10 +10,13 @@ estimator: quality of one mini-batch update against the rate-based C-EP
            update of the same network state (cosine, gain) per variant.
 accuracy : is the training CLI (``eqspike train --rule eqspike ...``); see
            the results file for the exact command.
+evaluate : test accuracy of a run's checkpoint.npz with sigma-delta, Bernoulli
+           and rate inference of the same weights.
 
 Usage:
   .venv/bin/python benchmarks/bench_eqspike.py speed [--n-train N] [--data-dir DIR]
   .venv/bin/python benchmarks/bench_eqspike.py estimator
+  .venv/bin/python benchmarks/bench_eqspike.py evaluate --checkpoint RUN/checkpoint.npz
 """
 from __future__ import annotations
 
@@ -162,9 +165,50 @@ def estimator(args):
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
 
 
+def evaluate(args):
+    """Accuracy of a checkpoint's weights with several inference encoders."""
+    from eqspike.network import event as ev
+    from eqspike.network.config import TrainConfig
+    from eqspike.network.model import Network
+    from eqspike.network.rules import get_rule
+    data = _load(args.data_dir)
+    with np.load(args.checkpoint) as z:
+        L = sum(1 for k in z.files if k.startswith("W_"))
+        W = [z[f"W_{k}"].copy() for k in range(L)]
+        b = [z[f"b_{k}"].copy() for k in range(L)]
+    sizes = (W[0].shape[0],) + tuple(w.shape[1] for w in W)
+    net = Network(sizes, W, b)
+    n = len(data.x_test)
+
+    def acc(rp, seed=7):
+        cfg = TrainConfig(rule="eqspike", sizes=sizes, lrs=(0.1,) * L, rule_params=rp)
+        rule = get_rule("eqspike")(cfg, np.random.default_rng(seed))
+        ok, sp = 0, np.zeros(L + 1)
+        for i in range(0, n, 1000):
+            p, st = rule.predict(net, data.x_test[i:i + 1000])
+            ok += int((p == data.y_test[i:i + 1000]).sum())
+            sp += st["spikes_free"]
+        return ok / n, (sp / n).round(1).tolist()
+    print("sigma-delta inference (default):", acc({}), flush=True)
+    print("Bernoulli inference, seeds 7, 8:", acc({"infer_encoder": "same"}),
+          acc({"infer_encoder": "same"}, 8), flush=True)
+    cfg = TrainConfig(rule="eqspike", sizes=sizes, lrs=(0.1,) * L)
+    rule = get_rule("eqspike")(cfg, np.random.default_rng(0))
+    off = rule.spec.offsets
+    ok = 0
+    for i in range(0, n, 1000):
+        x = data.x_test[i:i + 1000]
+        u0 = np.zeros((len(x), int(off[-1])), np.float32)
+        _, _, u = ev.phase_rate(rule.spec, net.W, net.b, u0, x, np.zeros((len(x), sizes[-1]), np.float32),
+                                cfg.T1, 0.0, np.zeros(cfg.T1))
+        ok += int((u[:, off[L]:].argmax(1) == data.y_test[i:i + 1000]).sum())
+    print("rate inference of the same leaky network:", ok / n, flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("mode", choices=("speed", "estimator"))
+    ap.add_argument("mode", choices=("speed", "estimator", "evaluate"))
+    ap.add_argument("--checkpoint", default=None, help="checkpoint.npz for evaluate")
     ap.add_argument("--data-dir", default=os.environ.get("EQSPIKE_DATA_DIR"))
     ap.add_argument("--n-train", type=int, default=None, help="images for the epoch timing (default all)")
     ap.add_argument("--n-scale", type=int, default=6000, help="images per input-scale timing")
@@ -173,7 +217,7 @@ def main():
     ap.add_argument("--reps", type=int, default=6, help="stochastic repeats per estimator variant")
     ap.add_argument("--out", default=None, help="JSON file for the speed results")
     args = ap.parse_args()
-    {"speed": speed, "estimator": estimator}[args.mode](args)
+    {"speed": speed, "estimator": estimator, "evaluate": evaluate}[args.mode](args)
 
 
 if __name__ == "__main__":

@@ -154,17 +154,23 @@ class _Engine:
         # bg_run returns before the background thread starts: wait until it
         # runs or has produced a plot (a short run may already be over), else
         # an early ngSpice_running() == False reads no results at all.
+        # The start wait is not cut short by a tiny timeout_s: leaving while the
+        # thread has not started yet read no results (a wrong error) and let the
+        # thread run on into the next circuit (segfault under load).
         while not self.lib.ngSpice_running() and self._cur_plot() in ("const", "") \
-                and time.monotonic() - t0 < min(5.0, timeout_s):
+                and time.monotonic() - t0 < 5.0:
             time.sleep(0.001)
         while self.lib.ngSpice_running():
             if time.monotonic() - t0 > timeout_s:
                 self.lib.ngSpice_Command(b"bg_halt")
-                for _ in range(200):
+                for _ in range(3000):  # up to ~30 s on a loaded machine
                     if not self.lib.ngSpice_running():
                         break
                     time.sleep(0.01)
-                log = "\n".join(self.ng._stdout + self.ng._stderr)
+                if self.lib.ngSpice_running():
+                    # removing the circuit under a running thread crashes ngspice
+                    raise SpiceTimeout(f"simulation exceeded its time limit of {timeout_s:g} s "
+                                       f"(and did not stop when halted)")
                 self.cleanup()
                 raise SpiceTimeout(f"simulation exceeded its time limit of {timeout_s:g} s")
             time.sleep(0.002)
