@@ -80,14 +80,6 @@ def _validate(obj: Any) -> None:
         raise ProfileError(f"{type(obj).__name__}: {e}") from None
 
 
-def _profile_dict(obj: Any) -> dict[str, Any]:
-    """JSON-ready dict of a profile dataclass, with ``kind`` and ``schema`` keys."""
-    d = {"kind": type(obj).__name__, "schema": PROFILE_SCHEMA_VERSION}
-    for f in dataclasses.fields(obj):
-        d[f.name] = _to_jsonable(getattr(obj, f.name))
-    return d
-
-
 def _to_jsonable(obj: Any) -> Any:
     if isinstance(obj, Mapping):
         return {str(k): _to_jsonable(v) for k, v in obj.items()}
@@ -102,10 +94,26 @@ def _to_jsonable(obj: Any) -> Any:
     return obj
 
 
+class _CircuitProfile(JsonProfile):
+    """JSON I/O of the circuit profiles (``to_json``/``from_json`` from :class:`JsonProfile`)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (with ``kind`` and ``schema`` keys)."""
+        d = {"kind": type(self).__name__, "schema": PROFILE_SCHEMA_VERSION}
+        for f in dataclasses.fields(self):
+            d[f.name] = _to_jsonable(getattr(self, f.name))
+        return d
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Any:
+        """Build and validate a profile from a dict; :class:`ProfileError` on bad content."""
+        return build(cls, data, cls.PROFILE_LABEL)
+
+
 # --------------------------------------------------------------------------- neuron
 
 @dataclass(frozen=True)
-class NeuronProfile(JsonProfile):
+class NeuronProfile(_CircuitProfile):
     """Transfer function and energy figures of a spiking neuron circuit.
 
     ``input_norm`` is strictly increasing from 0 (input current divided by
@@ -230,15 +238,6 @@ class NeuronProfile(JsonProfile):
         return np.exp(np.interp(lr, np.log(tab[:, 0]), np.log(tab[:, 1])))
 
     # ------------------------------------------------------------------ I/O
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (with ``kind`` and ``schema`` keys)."""
-        return _profile_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "NeuronProfile":
-        """Build and validate a profile from a dict; :class:`ProfileError` on bad content."""
-        return build(cls, data, cls.PROFILE_LABEL)
-
     @classmethod
     def ideal_hard_sigmoid(cls, *, max_rate_Hz: float = 1e5, input_scale_A: float = 1e-9,
                            energy_per_spike_J: float = 1e-13, leakage_power_W: float = 0.0,
@@ -262,7 +261,7 @@ class NeuronProfile(JsonProfile):
 # --------------------------------------------------------------------------- crossbar
 
 @dataclass(frozen=True)
-class CrossbarProfile(JsonProfile):
+class CrossbarProfile(_CircuitProfile):
     """Read energy of one synaptic event on a crossbar column.
 
     A presynaptic spike applies ``read_voltage_V`` for ``read_pulse_width_s``
@@ -318,15 +317,6 @@ class CrossbarProfile(JsonProfile):
     def charge_per_event_C(self, G: Any) -> np.ndarray:
         """Charge (C) one read event delivers through conductance(s) ``G``: ``G V t``."""
         return np.asarray(G, dtype=np.float64) * self.read_voltage_V * self.read_pulse_width_s
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (with ``kind`` and ``schema`` keys)."""
-        return _profile_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "CrossbarProfile":
-        """Build and validate a profile from a dict; :class:`ProfileError` on bad content."""
-        return build(cls, data, cls.PROFILE_LABEL)
 
     @classmethod
     def ideal(cls, *, read_voltage_V: float = 0.1, read_pulse_width_s: float = 10e-9,

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from eqspike.errors import ParameterError
-from eqspike.params import check_value, param
+from eqspike.params import check_value, param, replace_checked
 
 #: fields that may be ``None`` (meaning "all")
 _OPTIONAL = ("n_train", "n_test")
@@ -123,12 +123,7 @@ class TrainConfig:
 
     def with_updates(self, **changes: Any) -> "TrainConfig":
         """A copy with some fields changed (validated; unknown names rejected)."""
-        names = {f.name for f in dataclasses.fields(self)}
-        unknown = sorted(set(changes) - names)
-        if unknown:
-            raise ParameterError(f"unknown parameter(s) {', '.join(unknown)} for TrainConfig; "
-                                 f"known: {', '.join(sorted(names))}")
-        return dataclasses.replace(self, **changes)
+        return replace_checked(self, changes)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (tuples as lists, rule_params as a dict)."""

@@ -127,20 +127,7 @@ class CEP:
     @staticmethod
     def _delta(x, plus, minus, lrs, scale):
         """``lr*scale*(P_k^T P_{k+1} - M_k^T M_{k+1})`` with P_0 = M_0 = x."""
-        L = len(plus)
-        dW, db = [], []
-        for k in range(L):
-            c = np.float32(lrs[k] * scale)
-            d_post = plus[k] - minus[k]
-            if k == 0:
-                dw = x.T @ d_post
-            else:
-                dw = plus[k - 1].T @ plus[k]
-                dw -= minus[k - 1].T @ minus[k]
-            dw *= c
-            dW.append(dw)
-            db.append(d_post.sum(axis=0) * c)
-        return dW, db
+        return CEP._delta_stacked(x, plus, plus, minus, minus, lrs, scale)
 
     @staticmethod
     def _delta_stacked(xx, a, a_signed, b, b_signed, lrs, scale):
