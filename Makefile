@@ -10,7 +10,7 @@ SHARED_DATA := $(abspath ../shared/data)
 export EQSPIKE_DATA_DIR ?= $(if $(wildcard $(SHARED_DATA)/mnist),$(SHARED_DATA),)
 RUN_ARGS ?=
 
-.PHONY: setup run test test-fast bench-cep clean
+.PHONY: setup run test test-fast clean bench-cep bench-eqspike bench-eqspike-accuracy bench-devices bench-circuits bench-hardware bench-sweeps
 
 setup:
 	@bash scripts/setup.sh
@@ -32,3 +32,19 @@ clean:
 CEP_BENCH_ARGS ?= --epochs 8
 bench-cep: setup
 	$(BIN)/python benchmarks/bench_cep.py --no-progress $(CEP_BENCH_ARGS)
+
+# The other benchmarks (figures recorded in benchmarks/results/<area>.md).
+bench-eqspike: setup
+	$(BIN)/python benchmarks/bench_eqspike.py speed --out benchmarks/results/eqspike_speed.json
+bench-eqspike-accuracy: setup
+	$(BIN)/eqspike train --rule eqspike --beta 1 --epochs 12 --lr 0.1,0.05 --schedule cosine --out runs/eqspike12
+bench-devices: setup
+	$(BIN)/python benchmarks/bench_devices.py --workers 2
+bench-circuits: setup
+	$(BIN)/python benchmarks/bench_circuits.py --serial
+bench-hardware: setup
+	$(BIN)/python benchmarks/bench_hardware.py speed --n-train 3000 --repeats 3
+	$(BIN)/python benchmarks/bench_hardware.py accuracy --device taox_rram --epochs 3
+	$(BIN)/python benchmarks/bench_hardware.py accuracy --device fefet --epochs 3
+bench-sweeps: setup
+	$(BIN)/python benchmarks/bench_sweeps.py --workers 1 2 --md benchmarks/results/sweeps.md
