@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-DEFAULTS = {"n_train": 20000, "n_test": 5000, "epochs": 3}
+DEFAULTS = {"n_train": None, "n_test": None, "epochs": 3}
 FULL = {"n_train": None, "n_test": None, "epochs": 12}
 
 _EPILOG = """\
@@ -23,13 +23,13 @@ Units: conductances in siemens (S), energies in joules (J), times in seconds
 (s), rates in hertz (Hz); learning rates, beta, eps and w_max are
 dimensionless (weights W = (G+ - G-) / G_ref).
 
-Training recipe (../shared/docs/eqspike-findings.md, best measured spiking
-setting): Bernoulli spikes, delayed pairing, +-beta nudging with beta 1,
-end-of-phase averaging over 10 steps, lr 0.1 / 0.03, cosine schedule.
-Default size: {n_train} training / {n_test} test images x {epochs} epochs
-(estimated 5-10 min on 2 idle cores; 20 min measured at load average 13);
---full: all 60,000 / 10,000 images x 12 epochs (about 7 min per epoch at
-load 9, i.e. 1.5 h or more on 2 cores).
+Training recipe: the eqspike rule's defaults (docs/eqspike-rule.md: Bernoulli
+spikes with common noise in the +-beta phases, pairing both, end-of-phase
+averaging over 10 steps, sigma-delta inference), beta 1, lr 0.1 / 0.03,
+cosine schedule.  Default size: all 60,000 training / 10,000 test images x
+3 epochs (about 3.5 min on 2 idle cores once the ngspice characterisations
+are cached); --full: 12 epochs (about 12 min idle).  Use --n-train/--n-test/
+--epochs for a quicker look.
 
 Report folder (--out, default reports/<UTC timestamp>): report.md (slides-
 ready summary), energy_breakdown.csv/.png, energy_summary.json,
@@ -84,11 +84,11 @@ def _add_common(p) -> None:
                    help="snap G to the device's n_levels states (default: levels)")
     g = p.add_argument_group("training")
     g.add_argument("--full", action="store_true",
-                   help="paper scale: all 60,000 / 10,000 images, 12 epochs (1.5 h or more on 2 cores)")
+                   help="paper scale: 12 epochs instead of 3 (about 12 min on 2 idle cores)")
     g.add_argument("--n-train", type=int, default=None,
-                   help=f"training images (default {DEFAULTS['n_train']}; --full: all)")
+                   help="training images (default: all 60,000)")
     g.add_argument("--n-test", type=int, default=None,
-                   help=f"test images (default {DEFAULTS['n_test']}; --full: all)")
+                   help="test images (default: all 10,000)")
     g.add_argument("--epochs", type=int, default=None, help=f"epochs (default {DEFAULTS['epochs']}; --full: 12)")
     g.add_argument("--hidden", type=int, default=500, help="hidden neurons of 784-H-10 (default: 500)")
     g.add_argument("--T1", type=int, default=60, help="free-phase steps (default: 60)")
@@ -97,6 +97,12 @@ def _add_common(p) -> None:
     g.add_argument("--lr", type=_floats, default=(0.1, 0.03), metavar="LR1,LR2",
                    help="learning rates per weight layer, dimensionless (default: 0.1,0.03)")
     g.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    g.add_argument("--set", dest="rule_params", action="append", default=None, metavar="KEY=VALUE",
+                   type=_rule_param,
+                   help="an eqspike rule option (repeatable), e.g. --set pairing=delayed; "
+                        "see `eqspike train --help` for the options, their units and defaults "
+                        "(default: the rule's defaults: Bernoulli spikes, pairing both, "
+                        "common noise, end-of-phase averaging over 10 steps)")
 
 
 def register(subparsers) -> None:
@@ -133,6 +139,11 @@ def _say(msg: str) -> None:
     sys.stdout.flush()
 
 
+def _rule_param(text: str):
+    from eqspike.params import parse_overrides
+    return next(iter(parse_overrides([text]).items()))
+
+
 def _train_config(args):
     from eqspike.network.config import TrainConfig
     sz = FULL if args.full else DEFAULTS
@@ -143,7 +154,7 @@ def _train_config(args):
                        batch_size=20, T1=args.T1, T2=args.T2, beta=args.beta, lrs=args.lr,
                        lr_schedule="cosine", symmetric_nudging=True, seed=args.seed,
                        n_train=n_train, n_test=n_test,
-                       rule_params={"encoder": "bernoulli", "pairing": "delayed", "avg_steps": 10})
+                       rule_params=dict(args.rule_params or {}))
 
 
 def _syn_config(args):
