@@ -28,7 +28,7 @@ spikes with common noise in the +-beta phases, pairing both, end-of-phase
 averaging over 10 steps, sigma-delta inference), beta 1, lr 0.1 / 0.03,
 cosine schedule.  Default size: all 60,000 training / 10,000 test images x
 3 epochs (about 3.5 min on 2 idle cores once the ngspice characterisations
-are cached); --full: 12 epochs (about 12 min idle).  Use --n-train/--n-test/
+are cached); --full: 12 epochs (14.8 min measured while sharing the 2 cores).  Use --n-train/--n-test/
 --epochs for a quicker look.
 
 Report folder (--out, default reports/<UTC timestamp>): report.md (slides-
@@ -84,7 +84,7 @@ def _add_common(p) -> None:
                    help="snap G to the device's n_levels states (default: levels)")
     g = p.add_argument_group("training")
     g.add_argument("--full", action="store_true",
-                   help="paper scale: 12 epochs instead of 3 (about 12 min on 2 idle cores)")
+                   help="paper scale: 12 epochs instead of 3 (about 15 min on 2 cores)")
     g.add_argument("--n-train", type=int, default=None,
                    help="training images (default: all 60,000)")
     g.add_argument("--n-test", type=int, default=None,
