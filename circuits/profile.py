@@ -35,7 +35,7 @@ import numpy as np
 
 from eqspike.errors import ParameterError, ProfileError
 from eqspike.params import param, validate
-from eqspike.profile_io import JsonProfile, build
+from eqspike.profile_io import JsonProfile, build, normalise_common
 
 __all__ = ["NeuronProfile", "CrossbarProfile", "PROFILE_SCHEMA_VERSION"]
 
@@ -149,27 +149,13 @@ class NeuronProfile(_CircuitProfile):
                              doc="circuit, parameters, model card, ngspice version, netlist hash, created")
 
     def __post_init__(self) -> None:
-        for name in ("name", "circuit"):
-            v = getattr(self, name)
-            if not isinstance(v, str) or not v.strip():
-                raise ProfileError(f"NeuronProfile: field '{name}' = {v!r} must be a non-empty string")
+        normalise_common(self, "NeuronProfile", ("name", "circuit"))
         xs = _as_float_tuple("input_norm", self.input_norm)
         ys = _as_float_tuple("rate_norm", self.rate_norm)
         object.__setattr__(self, "input_norm", xs)
         object.__setattr__(self, "rate_norm", ys)
         object.__setattr__(self, "energy_per_spike_vs_rate",
                            _as_pairs("energy_per_spike_vs_rate", self.energy_per_spike_vs_rate))
-        if self.provenance is None:
-            object.__setattr__(self, "provenance", {})
-        if not isinstance(self.provenance, Mapping):
-            raise ProfileError(f"NeuronProfile: field 'provenance' must be a mapping, "
-                               f"got {type(self.provenance).__name__}")
-        object.__setattr__(self, "provenance", dict(self.provenance))
-        for name in ("max_rate_Hz", "input_scale_A", "threshold_current_A", "energy_per_spike_J",
-                     "leakage_power_W", "supply_V", "nominal_rate_Hz"):
-            v = getattr(self, name)
-            if isinstance(v, (np.generic,)):
-                object.__setattr__(self, name, v.item())
         _validate(self)
         if len(xs) < 2:
             raise ProfileError(f"NeuronProfile: 'input_norm' needs at least 2 points, got {len(xs)}")
@@ -291,18 +277,7 @@ class CrossbarProfile(_CircuitProfile):
                              doc="circuit, parameters, ngspice version, netlist hash, created")
 
     def __post_init__(self) -> None:
-        if self.provenance is None:
-            object.__setattr__(self, "provenance", {})
-        if not isinstance(self.provenance, Mapping):
-            raise ProfileError(f"CrossbarProfile: field 'provenance' must be a mapping, "
-                               f"got {type(self.provenance).__name__}")
-        object.__setattr__(self, "provenance", dict(self.provenance))
-        if not isinstance(self.name, str) or not self.name.strip():
-            raise ProfileError(f"CrossbarProfile: field 'name' = {self.name!r} must be a non-empty string")
-        for f in dataclasses.fields(self):
-            v = getattr(self, f.name)
-            if isinstance(v, np.generic):
-                object.__setattr__(self, f.name, v.item())
+        normalise_common(self, "CrossbarProfile")
         _validate(self)
 
     def read_energy_J(self, G: Any) -> np.ndarray:

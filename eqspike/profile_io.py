@@ -103,3 +103,28 @@ class JsonProfile:
             if str(path) in str(e):
                 raise
             raise ProfileError(f"{path}: {e}") from None
+
+
+def normalise_common(obj: Any, label: str, str_fields: Iterable[str] = ("name",)) -> None:
+    """Checks and coercions every profile's ``__post_init__`` shares.
+
+    ``str_fields`` must be non-empty strings; ``provenance`` (None allowed)
+    must be a mapping and is stored as a plain dict; numpy scalars are
+    replaced by Python numbers.  Raises :class:`ProfileError` naming
+    ``label`` (e.g. ``"NeuronProfile"``) and the field.
+    """
+    import numpy as np
+    for name in str_fields:
+        v = getattr(obj, name)
+        if not isinstance(v, str) or not v.strip():
+            raise ProfileError(f"{label}: field '{name}' = {v!r} must be a non-empty string")
+    prov = getattr(obj, "provenance")
+    if prov is None:
+        prov = {}
+    if not isinstance(prov, Mapping):
+        raise ProfileError(f"{label}: field 'provenance' must be a mapping, got {type(prov).__name__}")
+    object.__setattr__(obj, "provenance", dict(prov))
+    for f in dataclasses.fields(obj):
+        v = getattr(obj, f.name)
+        if isinstance(v, np.generic):
+            object.__setattr__(obj, f.name, v.item())
