@@ -265,20 +265,6 @@ def _rho(v, code, tab, lo, step):
 
 
 @njit(inline="always")
-def _spike(code, rate, acc, b, g, theta, seed, t, N):
-    """One encoder step; returns (spike, new acc)."""
-    if code == 0:
-        acc += rate
-        if acc >= theta:
-            return 1, acc - theta
-        return 0, acc
-    c = (np.uint64(b) * _CSTEPS + np.uint64(t)) * np.uint64(N) + np.uint64(g)
-    if _uniform(seed, c) * theta < rate:
-        return 1, acc
-    return 0, acc
-
-
-@njit(inline="always")
 def _rate_to_spike(code, rate, acc, th, seed, b, t, g, N):
     """Branch-light encoder step; returns (spike 0/1, new acc)."""
     if code == 0:
@@ -316,15 +302,25 @@ def _compact(sp, n, idx):
 
 
 @njit(cache=True)
-def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, epsf, betaf,
-                 th, act_code, act_tab, act_lo, act_step, seed, learn, pairing, wsched, sign,
+def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, epsf, betas,
+                 th, act_code, act_tab, act_lo, act_step, seed, learn, pairing, wsched, signs,
                  dWs, dbs, cnt, out_counts, win_from, first_draw):
     """Images b0..b1-1 of :func:`_phase_event`, stepped in lockstep so that a row of
     ``W[0]`` is loaded once per step for all images whose input pixel spiked
-    (``U``: pixels nonzero in at least one image of the chunk).  Layers 1..L are
-    held in local (L, Bc, n_max) arrays, layer k at index k-1."""
+    (``U``: pixels nonzero in at least one image of the chunk).
+
+    ``R = len(betas)`` replicas of the phase run side by side (state arrays
+    ``u, r, acc, S`` of shape (R, B, N)), replica ``p`` with nudging
+    ``betas[p]`` and update sign ``signs[p]``, all with the same seed: they
+    share the input spikes (the input is clamped, so its spikes depend only
+    on seed, step and pixel), whose drive ``S_0 @ W[0]`` is computed once per
+    step and whose update rows ``dW[0][i, :] += sum_p (...)`` are added once.
+    Layers 1..L are held in local (L, R*Bc, n_max) arrays, layer k at index
+    k-1, virtual image ``v = p * Bc + bb``."""
     Bc = b1 - b0
-    N = u.shape[1]
+    R = betas.shape[0]
+    V = R * Bc
+    N = u.shape[2]
     L = off.shape[0] - 2
     nU = U.shape[0]
     nmax = 1
@@ -333,7 +329,7 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, ep
     nl = np.empty(L, np.int64)
     for kk in range(L):
         nl[kk] = off[kk + 2] - off[kk + 1]
-    # input spikes as lists of (q, image) pairs, q-major (index q of U)
+    # input spikes as lists of (q, image) pairs, q-major (index q of U), shared by replicas
     Lq_o = np.empty(nU * Bc + 1, np.int32)
     Lb_o = np.empty(nU * Bc + 1, np.int32)
     Lq_n = np.empty(nU * Bc + 1, np.int32)
@@ -342,30 +338,32 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, ep
     n_in_n = 0
     X0 = np.empty((nU, Bc), np.float32)   # input rates and accumulators, pixel-major
     A0 = np.empty((nU, Bc), np.float32)
-    u3 = np.zeros((L, Bc, nmax), np.float32)
-    r3 = np.zeros((L, Bc, nmax), np.float32)
-    rn3 = np.zeros((L, Bc, nmax), np.float32)
-    dr3 = np.zeros((L, Bc, nmax), np.float32)
-    a3 = np.zeros((L, Bc, nmax), np.float32)
-    drv3 = np.zeros((L, Bc, nmax), np.float32)
-    idx_o = np.zeros((L, Bc, nmax + 1), np.int32)   # spike lists of layers 1..L
-    idx_n = np.zeros((L, Bc, nmax + 1), np.int32)
-    ns_o = np.zeros((L, Bc), np.int64)
-    ns_n = np.zeros((L, Bc), np.int64)
+    u3 = np.zeros((L, V, nmax), np.float32)
+    r3 = np.zeros((L, V, nmax), np.float32)
+    rn3 = np.zeros((L, V, nmax), np.float32)
+    dr3 = np.zeros((L, V, nmax), np.float32)
+    a3 = np.zeros((L, V, nmax), np.float32)
+    drv3 = np.zeros((L, V, nmax), np.float32)
+    idx_o = np.zeros((L, V, nmax + 1), np.int32)   # spike lists of layers 1..L
+    idx_n = np.zeros((L, V, nmax + 1), np.int32)
+    ns_o = np.zeros((L, V), np.int64)
+    ns_n = np.zeros((L, V), np.int64)
     sp = np.zeros(nmax, np.uint8)
     a0 = np.float32(1.0) if pairing == 0 else (np.float32(0.0) if pairing == 1 else np.float32(0.5))
     a1 = np.float32(1.0) - a0
     for q in range(nU):
         for bb in range(Bc):
-            X0[q, bb] = r[b0 + bb, off[0] + U[q]]
-            A0[q, bb] = acc[b0 + bb, off[0] + U[q]]
+            X0[q, bb] = r[0, b0 + bb, off[0] + U[q]]
+            A0[q, bb] = acc[0, b0 + bb, off[0] + U[q]]
     for kk in range(L):
         o = off[kk + 1]
-        for bb in range(Bc):
+        for v in range(V):
+            p = v // Bc
+            b = b0 + v - p * Bc
             for j in range(nl[kk]):
-                u3[kk, bb, j] = u[b0 + bb, o + j]
-                r3[kk, bb, j] = r[b0 + bb, o + j]
-                a3[kk, bb, j] = acc[b0 + bb, o + j]
+                u3[kk, v, j] = u[p, b, o + j]
+                r3[kk, v, j] = r[p, b, o + j]
+                a3[kk, v, j] = acc[p, b, o + j]
     # spikes S(t0): drawn now at the very start, else read from the state
     for q in range(nU):
         for bb in range(Bc):
@@ -375,32 +373,34 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, ep
                                       off[0] + U[q], N)
                 A0[q, bb] = a
             else:
-                s = 1 if S[b, off[0] + U[q]] > 0.5 else 0
+                s = 1 if S[0, b, off[0] + U[q]] > 0.5 else 0
             if s == 1:
                 Lq_o[n_in_o] = q
                 Lb_o[n_in_o] = bb
                 n_in_o += 1
-    for bb in range(Bc):
-        b = b0 + bb
+    for v in range(V):
+        p = v // Bc
+        b = b0 + v - p * Bc
         base = (np.uint64(b) * _CSTEPS + np.uint64(t0)) * np.uint64(N)
         for kk in range(L):
             n = nl[kk]
             o = off[kk + 1]
             if first_draw:
-                _encode_layer(enc[kk + 1], r3[kk, bb], a3[kk, bb], sp, n, th, seed,
+                _encode_layer(enc[kk + 1], r3[kk, v], a3[kk, v], sp, n, th, seed,
                               base + np.uint64(o))
             else:
                 for j in range(n):
-                    sp[j] = 1 if S[b, o + j] > 0.5 else 0
-            ns_o[kk, bb] = _compact(sp, n, idx_o[kk, bb])
+                    sp[j] = 1 if S[p, b, o + j] > 0.5 else 0
+            ns_o[kk, v] = _compact(sp, n, idx_o[kk, v])
     W0 = Ws[0]
     n1 = nl[0]
     e0 = enc[0]
     # input-layer update, one row per input spike: the spike S(t) is paired with
-    # a0 w(t) drho(t) (same step) + a1 w(t-1) drho(t-1) (the change just before it)
+    # a0 w(t) drho(t) (same step) + a1 w(t-1) drho(t-1) (the change just before it),
+    # summed over the replicas
     cvec = np.zeros((Bc, n1), np.float32)
-    dr_prev = np.zeros((Bc, n1), np.float32)
-    w_prev = np.float32(0.0)
+    dr_prev = np.zeros((V, n1), np.float32)
+    w_prev = np.zeros(R, np.float32)
     for i in range(T):
         t = t0 + i
         drv3[:] = 0.0
@@ -410,56 +410,61 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, ep
             bb = Lb_o[m]
             for j in range(n1):
                 drv3[0, bb, j] += wr[j]
-        cnt[0] += n_in_o
-        for bb in range(Bc):
-            b = b0 + bb
+        for v in range(Bc, V):   # the other replicas share the input drive
+            for j in range(n1):
+                drv3[0, v, j] = drv3[0, v - Bc, j]
+        cnt[0] += R * n_in_o
+        for v in range(V):
+            p = v // Bc
+            b = b0 + v - p * Bc
+            betaf = betas[p]
             for kk in range(L):
-                cnt[kk + 1] += ns_o[kk, bb]
+                cnt[kk + 1] += ns_o[kk, v]
             if i >= win_from:
-                for m in range(ns_o[L - 1, bb]):
-                    out_counts[b, idx_o[L - 1, bb, m]] += 1
+                for m in range(ns_o[L - 1, v]):
+                    out_counts[p, b, idx_o[L - 1, v, m]] += 1
             for kk in range(L - 1):   # layer kk+1 drives layer kk+2 through W[kk+1]
                 Wk = Ws[kk + 1]
                 n = nl[kk + 1]
-                for m in range(ns_o[kk, bb]):
-                    wr = Wk[idx_o[kk, bb, m]]
+                for m in range(ns_o[kk, v]):
+                    wr = Wk[idx_o[kk, v, m]]
                     for j in range(n):
-                        drv3[kk + 1, bb, j] += wr[j]
+                        drv3[kk + 1, v, j] += wr[j]
             for kk in range(1, L):    # layer kk+1 feeds back to layer kk through W[kk].T
                 WT = WTs[kk]
                 n = nl[kk - 1]
-                for m in range(ns_o[kk, bb]):
-                    wr = WT[idx_o[kk, bb, m]]
+                for m in range(ns_o[kk, v]):
+                    wr = WT[idx_o[kk, v, m]]
                     for j in range(n):
-                        drv3[kk - 1, bb, j] += wr[j]
+                        drv3[kk - 1, v, j] += wr[j]
             # ---- membranes, rates
             for kk in range(L):
                 bk = bs[kk]
                 n = nl[kk]
                 if kk == L - 1:
                     for j in range(n):
-                        drv3[kk, bb, j] += betaf * (y[b, j] - r3[kk, bb, j]) / th
+                        drv3[kk, v, j] += betaf * (y[b, j] - r3[kk, v, j]) / th
                 if act_code == 0:
                     for j in range(n):
-                        un = u3[kk, bb, j] + epsf * (th * drv3[kk, bb, j] + bk[j] - u3[kk, bb, j])
-                        u3[kk, bb, j] = un
+                        un = u3[kk, v, j] + epsf * (th * drv3[kk, v, j] + bk[j] - u3[kk, v, j])
+                        u3[kk, v, j] = un
                         rn = min(max(un, np.float32(0.0)), np.float32(1.0))
-                        rn3[kk, bb, j] = rn
-                        dr3[kk, bb, j] = rn - r3[kk, bb, j]
+                        rn3[kk, v, j] = rn
+                        dr3[kk, v, j] = rn - r3[kk, v, j]
                 else:
                     for j in range(n):
-                        un = u3[kk, bb, j] + epsf * (th * drv3[kk, bb, j] + bk[j] - u3[kk, bb, j])
-                        u3[kk, bb, j] = un
+                        un = u3[kk, v, j] + epsf * (th * drv3[kk, v, j] + bk[j] - u3[kk, v, j])
+                        u3[kk, v, j] = un
                         rn = _rho(un, act_code, act_tab, act_lo, act_step)
-                        rn3[kk, bb, j] = rn
-                        dr3[kk, bb, j] = rn - r3[kk, bb, j]
+                        rn3[kk, v, j] = rn
+                        dr3[kk, v, j] = rn - r3[kk, v, j]
             # ---- spikes S(t+1) of layers 1..L
             base = (np.uint64(b) * _CSTEPS + np.uint64(t + 1)) * np.uint64(N)
             for kk in range(L):
                 n = nl[kk]
-                _encode_layer(enc[kk + 1], rn3[kk, bb], a3[kk, bb], sp, n, th, seed,
+                _encode_layer(enc[kk + 1], rn3[kk, v], a3[kk, v], sp, n, th, seed,
                               base + np.uint64(off[kk + 1]))
-                ns_n[kk, bb] = _compact(sp, n, idx_n[kk, bb])
+                ns_n[kk, v] = _compact(sp, n, idx_n[kk, v])
         # ---- input spikes S(t+1)
         n_in_n = 0
         if e0 == 0:
@@ -486,15 +491,21 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, ep
                         n_in_n += 1 if _uniform(seed, cn) * th < xv else 0
         # ---- spike-driven update, only at spike events
         if learn:
-            wt = np.float32(sign * wsched[i])
-            w = wt * th
             # input spikes x change of layer 1 (the input is clamped: no reverse term)
             dW0 = dWs[0][c]
             for bb in range(Bc):
                 for j in range(n1):
-                    cvec[bb, j] = a0 * w * dr3[0, bb, j] + a1 * w_prev * dr_prev[bb, j]
-                    dr_prev[bb, j] = dr3[0, bb, j]
-            w_prev = w
+                    cvec[bb, j] = 0.0
+            for v in range(V):
+                p = v // Bc
+                bb = v - p * Bc
+                w = np.float32(signs[p] * wsched[i]) * th
+                wp = w_prev[p]
+                for j in range(n1):
+                    cvec[bb, j] += a0 * w * dr3[0, v, j] + a1 * wp * dr_prev[v, j]
+                    dr_prev[v, j] = dr3[0, v, j]
+            for p in range(R):
+                w_prev[p] = np.float32(signs[p] * wsched[i]) * th
             for m in range(n_in_o):
                 dwr = dW0[U[Lq_o[m]]]
                 bb = Lb_o[m]
@@ -504,26 +515,29 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, ep
                 dW = dWs[kk][c]
                 npost = nl[kk]
                 npre = nl[kk - 1]
-                for bb in range(Bc):
+                for v in range(V):
+                    p = v // Bc
+                    w = np.float32(signs[p] * wsched[i]) * th
                     for pass_ in range(2):
                         f = w * (a0 if pass_ == 0 else a1)
                         if f == 0.0:
                             continue
                         idx = idx_o if pass_ == 0 else idx_n
                         ns = ns_o if pass_ == 0 else ns_n
-                        for m in range(ns[kk - 1, bb]):   # presynaptic spikes: rows
-                            dwr = dW[idx[kk - 1, bb, m]]
+                        for m in range(ns[kk - 1, v]):   # presynaptic spikes: rows
+                            dwr = dW[idx[kk - 1, v, m]]
                             for j in range(npost):
-                                dwr[j] += f * dr3[kk, bb, j]
-                        for m in range(ns[kk, bb]):       # postsynaptic spikes: columns
-                            col = idx[kk, bb, m]
+                                dwr[j] += f * dr3[kk, v, j]
+                        for m in range(ns[kk, v]):       # postsynaptic spikes: columns
+                            col = idx[kk, v, m]
                             for j in range(npre):
-                                dW[j, col] += f * dr3[kk - 1, bb, j]
+                                dW[j, col] += f * dr3[kk - 1, v, j]
             for kk in range(L):
                 db = dbs[kk][c]
-                for bb in range(Bc):
+                for v in range(V):
+                    wt = np.float32(signs[v // Bc] * wsched[i])
                     for j in range(nl[kk]):
-                        db[j] += wt * dr3[kk, bb, j]
+                        db[j] += wt * dr3[kk, v, j]
         # ---- commit
         r3, rn3 = rn3, r3
         Lq_o, Lq_n = Lq_n, Lq_o
@@ -534,47 +548,55 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, ep
     if learn and a1 != 0.0:
         # the last input spikes S(t0+T) pair with the last change drho(T-1)
         dW0 = dWs[0][c]
-        f = a1 * w_prev
+        for bb in range(Bc):
+            for j in range(n1):
+                cvec[bb, j] = 0.0
+        for v in range(V):
+            p = v // Bc
+            f = a1 * w_prev[p]
+            for j in range(n1):
+                cvec[v - p * Bc, j] += f * dr_prev[v, j]
         for m in range(n_in_o):
             dwr = dW0[U[Lq_o[m]]]
             bb = Lb_o[m]
             for j in range(n1):
-                dwr[j] += f * dr_prev[bb, j]
+                dwr[j] += cvec[bb, j]
     # write the state back; S(t0+T) for the next phase
-    for bb in range(Bc):
-        b = b0 + bb
+    for v in range(V):
+        p = v // Bc
+        b = b0 + v - p * Bc
         for g in range(N):
-            S[b, g] = 0.0
+            S[p, b, g] = 0.0
         for q in range(nU):
-            acc[b, off[0] + U[q]] = A0[q, bb]
+            acc[p, b, off[0] + U[q]] = A0[q, v - p * Bc]
         for kk in range(L):
             o = off[kk + 1]
             for j in range(nl[kk]):
-                u[b, o + j] = u3[kk, bb, j]
-                r[b, o + j] = r3[kk, bb, j]
-                acc[b, o + j] = a3[kk, bb, j]
-            for m in range(ns_o[kk, bb]):
-                S[b, o + idx_o[kk, bb, m]] = 1.0
-    for m in range(n_in_o):
-        S[b0 + Lb_o[m], off[0] + U[Lq_o[m]]] = 1.0
+                u[p, b, o + j] = u3[kk, v, j]
+                r[p, b, o + j] = r3[kk, v, j]
+                acc[p, b, o + j] = a3[kk, v, j]
+            for m in range(ns_o[kk, v]):
+                S[p, b, o + idx_o[kk, v, m]] = 1.0
+    for p in range(R):
+        for m in range(n_in_o):
+            S[p, b0 + Lb_o[m], off[0] + U[Lq_o[m]]] = 1.0
 
 
 @njit(parallel=True, cache=True)
-def _phase_event(Ws, WTs, bs, off, enc, U_ptr, U_idx, y, u, r, acc, S, T, t0, eps, beta,
+def _phase_event(Ws, WTs, bs, off, enc, U_ptr, U_idx, y, u, r, acc, S, T, t0, eps, betas,
                  theta, act_code, act_tab, act_lo, act_step, seed, learn, pairing, wsched,
-                 sign, dWs, dbs, counts, out_counts, win_from, n_chunks, first_draw):
-    B = u.shape[0]
+                 signs, dWs, dbs, counts, out_counts, win_from, n_chunks, first_draw):
+    B = u.shape[1]
     L = off.shape[0] - 2
     th = np.float32(theta)
     epsf = np.float32(eps)
-    betaf = np.float32(beta)
     for c in prange(n_chunks):
         b0 = (c * B) // n_chunks
         b1 = ((c + 1) * B) // n_chunks
         cnt = np.zeros(L + 1, np.int64)
         _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U_idx[U_ptr[c]:U_ptr[c + 1]], y, u, r,
-                     acc, S, T, t0, epsf, betaf, th, act_code, act_tab, act_lo, act_step, seed,
-                     learn, pairing, wsched, sign, dWs, dbs, cnt, out_counts, win_from,
+                     acc, S, T, t0, epsf, betas, th, act_code, act_tab, act_lo, act_step, seed,
+                     learn, pairing, wsched, signs, dWs, dbs, cnt, out_counts, win_from,
                      first_draw)
         for k in range(L + 1):
             counts[c, k] = cnt[k]
@@ -598,33 +620,66 @@ def nonzero_lists(x: np.ndarray, n_chunks: int) -> tuple[np.ndarray, np.ndarray]
 def phase_event(spec: PhaseSpec, W, b, st: PhaseState, y, T: int, t0: int, beta: float,
                 seed: int, learn: bool, wsched, sign: float, dW_buf, db_buf, nz=None):
     """Same contract as :func:`phase_dense`, computed event by event (numba)."""
+    counts, out_counts = phase_event_multi(spec, W, b, [st], y, T, t0, [beta], seed, learn,
+                                           wsched, [sign], dW_buf, db_buf, nz)
+    return counts, out_counts[0]
+
+
+def phase_event_multi(spec: PhaseSpec, W, b, states, y, T: int, t0: int, betas, seed: int,
+                      learn: bool, wsched, signs, dW_buf, db_buf, nz=None):
+    """Several phases of the same batch that share one seed, run side by side.
+
+    ``states[p]`` is advanced with nudging ``betas[p]`` and update sign
+    ``signs[p]``; all replicas accumulate into the same buffers.  The result
+    equals calling :func:`phase_event` once per replica with the same seed (up
+    to float32 summation order, asserted in ``tests/test_eqspike_event.py``),
+    but the input spikes, identical in all replicas because the input is
+    clamped and the random numbers are keyed by (seed, image, step, pixel),
+    are drawn once and their drive and update rows are computed once: the
+    +beta / -beta pair of the rule with ``common_noise`` costs about 1.5
+    phases instead of 2.  The replicas' input state must be identical (they are
+    copies of one free-phase end state). Returns (counts (L+1,) summed over
+    the replicas, out_counts (R, B, n_L)).
+    """
     off = spec.offsets
     L = len(spec.sizes) - 1
-    B = st.u.shape[0]
+    R = len(states)
+    if R < 1 or len(betas) != R or len(signs) != R:
+        raise ValueError(f"need one beta and one sign per state: {R} states, "
+                         f"{len(betas)} betas, {len(signs)} signs")
+    B = states[0].u.shape[0]
     n_chunks = n_event_chunks(B)
     if learn and dW_buf[0].shape[0] != n_chunks:
         raise ValueError(f"update buffers have {dW_buf[0].shape[0]} chunks, need {n_chunks}")
     if nz is None or len(nz[0]) != n_chunks + 1:
-        nz = nonzero_lists(st.r[:, off[0]:off[1]], n_chunks)
-    first = bool(np.isnan(st.S[0, 0]))
+        nz = nonzero_lists(states[0].r[:, off[0]:off[1]], n_chunks)
+    first = bool(np.isnan(states[0].S[0, 0]))
+    if R == 1:   # views: the kernel writes the state in place
+        u, r, acc, S = (a[None] for a in (states[0].u, states[0].r, states[0].acc, states[0].S))
+    else:
+        u, r, acc, S = (np.stack([getattr(s, f) for s in states])
+                        for f in ("u", "r", "acc", "S"))
     if first:
-        st.S[...] = 0.0
+        S[...] = 0.0
     Ws = tuple(np.ascontiguousarray(w, dtype=np.float32) for w in W)
     # feedback rows W[k].T (k >= 1); the input layer gets no feedback
     WTs = (np.zeros((1, 1), np.float32),) + tuple(np.ascontiguousarray(w.T, dtype=np.float32)
                                                   for w in W[1:])
     bs = tuple(np.asarray(v, dtype=np.float32) for v in b)
     counts = np.zeros((n_chunks, L + 1), np.int64)
-    out_counts = np.zeros((B, spec.sizes[-1]), np.int64)
+    out_counts = np.zeros((R, B, spec.sizes[-1]), np.int64)
     ws = np.zeros(max(T, 1), np.float32)
     ws[:T] = np.asarray(wsched[:T], np.float32) if learn else 0.0
     _phase_event(Ws, WTs, bs, off, np.asarray(spec.enc, np.int64), nz[0], nz[1],
-                 np.asarray(y, np.float32), st.u, st.r, st.acc, st.S, int(T), int(t0),
-                 float(spec.eps), float(beta), float(spec.theta), int(spec.act_code),
-                 spec.act_tab, float(spec.act_lo), float(spec.act_step),
-                 np.uint64(seed), bool(learn), int(spec.pairing), ws, float(sign),
-                 dW_buf, db_buf, counts, out_counts, int(T - spec.readout_window),
-                 int(n_chunks), first)
+                 np.asarray(y, np.float32), u, r, acc, S, int(T), int(t0),
+                 float(spec.eps), np.asarray(betas, np.float32), float(spec.theta),
+                 int(spec.act_code), spec.act_tab, float(spec.act_lo), float(spec.act_step),
+                 np.uint64(seed), bool(learn), int(spec.pairing), ws,
+                 np.asarray(signs, np.float64), dW_buf, db_buf, counts, out_counts,
+                 int(T - spec.readout_window), int(n_chunks), first)
+    if R > 1:
+        for p, s in enumerate(states):
+            s.u, s.r, s.acc, s.S = u[p], r[p], acc[p], S[p]
     return counts.sum(axis=0), out_counts
 
 

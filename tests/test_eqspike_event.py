@@ -89,3 +89,54 @@ def test_auto_path_chooser_commits():
     assert seen == ["event", "event", "dense"]
     assert ch.chosen == "event"  # 1.0 s (event) beat 3.0 s (dense)
     assert ch.next_path() == "event"
+
+
+@pytest.mark.parametrize("encoder,pairing", [("bernoulli", "both"), ("sigma_delta", "delayed"),
+                                             ("bernoulli", "same_step")])
+def test_side_by_side_phases_equal_sequential(encoder, pairing):
+    """The +beta/-beta pair run side by side (shared input spikes) = two separate phases."""
+    sizes = (30, 20, 5)
+    cfg = TrainConfig(sizes=sizes, rule="eqspike", T1=12, T2=8, beta=1.0, lrs=(0.1, 0.1),
+                      rule_params={"encoder": encoder, "pairing": pairing, "avg_steps": 3,
+                                   "compute": "event"})
+    net = Network.init(sizes, np.random.default_rng(1))
+    for w in net.W:
+        w *= 4.0
+    rule = get_rule("eqspike")(cfg, np.random.default_rng(2))
+    rng = np.random.default_rng(3)
+    x = rng.random((7, 30)).astype(np.float32)
+    x[x < 0.5] = 0.0
+    y = np.eye(5, dtype=np.float32)[np.arange(7) % 5]
+    st0, _, _ = rule._free("event", net, x, 11, None)
+    spec, n_ch = rule.spec, ev.n_event_chunks(7)
+    seq_bufs, multi_bufs = ev.make_buffers(sizes, n_ch), ev.make_buffers(sizes, n_ch)
+    seq_states, seq_counts = [], np.zeros(3, np.int64)
+    for sign in (1.0, -1.0):
+        st = st0.copy()
+        c, _ = ev.phase_event(spec, net.W, net.b, st, y, 8, 12, sign, 99, True, rule.wsched,
+                              sign, *seq_bufs)
+        seq_states.append(st)
+        seq_counts += c
+    states = [st0.copy(), st0.copy()]
+    c_multi, _ = ev.phase_event_multi(spec, net.W, net.b, states, y, 8, 12, [1.0, -1.0], 99,
+                                      True, rule.wsched, [1.0, -1.0], *multi_bufs)
+    np.testing.assert_array_equal(c_multi, seq_counts)
+    for a, b in zip(states, seq_states):
+        np.testing.assert_array_equal(a.S, b.S)
+        np.testing.assert_allclose(a.u, b.u, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(a.acc, b.acc, rtol=0, atol=1e-6)
+    for a, b in zip(multi_bufs[0] + multi_bufs[1], seq_bufs[0] + seq_bufs[1]):
+        assert np.abs(b).max() > 0
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5 * np.abs(b).max())
+    with pytest.raises(ValueError, match="one beta and one sign per state"):
+        ev.phase_event_multi(spec, net.W, net.b, states, y, 8, 12, [1.0], 99, True,
+                             rule.wsched, [1.0, -1.0], *multi_bufs)
+
+
+def test_event_equals_dense_with_independent_noise():
+    """Without common noise the event path runs the phases one by one; still = dense."""
+    dW_d, _, st_d = _run((30, 20, 5), "dense", "bernoulli", "both", common_noise=False)
+    dW_e, _, st_e = _run((30, 20, 5), "event", "bernoulli", "both", common_noise=False)
+    assert st_d["spikes_nudged"] == st_e["spikes_nudged"]
+    for a, b in zip(dW_d, dW_e):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6 * max(1.0, np.abs(a).max()))

@@ -164,6 +164,14 @@ class EqSpikeRule:
         T1, T2 = int(cfg.T1), int(cfg.T2)
         for s in range(p.n_samples):
             seed_n = int(self.rng.integers(1, 2**63 - 1))
+            if path == "event" and p.common_noise and len(signs) > 1:
+                # the phases share the seed, hence the input spikes: run them side by side
+                c, _ = ev.phase_event_multi(self.spec, net.W, net.b,
+                                            [st0.copy() for _ in signs], y, T2, T1,
+                                            [sg * cfg.beta for sg in signs], seed_n, True,
+                                            self.wsched, list(signs), bufs[0], bufs[1], nz)
+                c_nudged += c
+                continue
             for sign in signs:
                 seed = seed_n if p.common_noise else int(self.rng.integers(1, 2**63 - 1))
                 st = st0.copy()
