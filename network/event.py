@@ -302,42 +302,171 @@ def _compact(sp, n, idx):
 
 
 @njit(cache=True)
-def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, epsf, betas,
-                 th, act_code, act_tab, act_lo, act_step, seed, learn, pairing, wsched, signs,
-                 dWs, dbs, cnt, out_counts, win_from, first_draw):
-    """Images b0..b1-1 of :func:`_phase_event`, stepped in lockstep so that a row of
-    ``W[0]`` is loaded once per step for all images whose input pixel spiked
-    (``U``: pixels nonzero in at least one image of the chunk).
+def _chunk_input_spikes(b0, b1, U, r, acc, S, T, t0, e0, th, seed, first_draw, N, o0,
+                        sq, ptr):
+    """Input spikes S_0(t0) .. S_0(t0+T) of images b0..b1-1 (pixels ``U``) as lists.
+
+    The input is clamped, so its spikes do not depend on the network: they are
+    drawn before the phase.  The spikes of step s, image b0+bb are the pixels
+    (rows of ``W[0]``) ``sq[ptr[g]:ptr[g+1]]``, ``g = s * (b1-b0) + bb``.
+    S_0(t0) is drawn if ``first_draw`` else read from ``S[0]``; sigma-delta
+    accumulators are advanced and written back to every replica's ``acc``, and
+    S_0(t0+T) to every replica's ``S``.
+    """
+    Bc = b1 - b0
+    nU = U.shape[0]
+    R = S.shape[0]
+    X0 = np.empty((Bc, nU), np.float32)   # input rates and accumulators
+    A0 = np.empty((Bc, nU), np.float32)
+    for bb in range(Bc):
+        for q in range(nU):
+            X0[bb, q] = r[0, b0 + bb, o0 + U[q]]
+            A0[bb, q] = acc[0, b0 + bb, o0 + U[q]]
+    n = 0
+    for s in range(T + 1):
+        tb = np.uint64(t0 + s)
+        for bb in range(Bc):
+            ptr[s * Bc + bb] = n
+            if s == 0 and not first_draw:
+                for q in range(nU):
+                    if S[0, b0 + bb, o0 + U[q]] > 0.5:
+                        sq[n] = U[q]
+                        n += 1
+            elif e0 == 0:
+                for q in range(nU):
+                    a = A0[bb, q] + X0[bb, q]
+                    s1 = a >= th
+                    sq[n] = U[q]   # branch-free append
+                    n += s1
+                    A0[bb, q] = a - th * s1
+            else:
+                cb = (np.uint64(b0 + bb) * _CSTEPS + tb) * np.uint64(N) + np.uint64(o0)
+                for q in range(nU):
+                    xv = X0[bb, q]
+                    if xv > 0.0:   # a pixel at 0 never spikes: no random number drawn
+                        sq[n] = U[q]
+                        n += 1 if _uniform(seed, cb + np.uint64(U[q])) * th < xv else 0
+    ptr[(T + 1) * Bc] = n
+    for p in range(R):
+        for bb in range(Bc):
+            for q in range(nU):
+                acc[p, b0 + bb, o0 + U[q]] = A0[bb, q]
+                S[p, b0 + bb, o0 + U[q]] = 0.0
+            g = T * Bc + bb
+            for m in range(ptr[g], ptr[g + 1]):
+                S[p, b0 + bb, o0 + sq[m]] = 1.0
+
+
+@njit(parallel=True, cache=True)
+def _input_spikes(U_ptr, U_idx, r, acc, S, T, t0, e0, theta, seed, first_draw, o0,
+                  sq, ptr, n_chunks):
+    B = r.shape[1]
+    N = r.shape[2]
+    th = np.float32(theta)
+    for c in prange(n_chunks):
+        b0 = (c * B) // n_chunks
+        b1 = ((c + 1) * B) // n_chunks
+        _chunk_input_spikes(b0, b1, U_idx[U_ptr[c]:U_ptr[c + 1]], r, acc, S, T, t0, e0, th,
+                            seed, first_draw, N, o0, sq[c], ptr[c])
+
+
+@njit(inline="always")
+def _sum_rows(M, rows, m, e, out, n):
+    """``out[:n] = sum of M[rows[m:e], :n]``, eight rows per pass (one load and
+    one store of ``out`` per eight rows)."""
+    for j in range(n):
+        out[j] = 0.0
+    while m + 8 <= e:
+        a = M[rows[m]]
+        b = M[rows[m + 1]]
+        c = M[rows[m + 2]]
+        d = M[rows[m + 3]]
+        a2 = M[rows[m + 4]]
+        b2 = M[rows[m + 5]]
+        c2 = M[rows[m + 6]]
+        d2 = M[rows[m + 7]]
+        for j in range(n):
+            out[j] += ((a[j] + b[j]) + (c[j] + d[j])) + ((a2[j] + b2[j]) + (c2[j] + d2[j]))
+        m += 8
+    while m < e:
+        a = M[rows[m]]
+        for j in range(n):
+            out[j] += a[j]
+        m += 1
+
+
+@njit(cache=True)
+def _chunk_input_update(dW0, sq, ptr, n_steps, Bc, b0, cvec, n0):
+    """``dW0[pixel, :] += sum of cvec[s, b, :]`` over the input spikes (s, b) of each pixel,
+    steps s < n_steps; spikes regrouped by pixel (counting sort), eight rows per pass."""
+    n1 = dW0.shape[1]
+    e = ptr[n_steps * Bc]
+    cnt = np.zeros(n0 + 1, np.int64)
+    for m in range(e):
+        cnt[sq[m] + 1] += 1
+    for k in range(n0):
+        cnt[k + 1] += cnt[k]
+    start = cnt.copy()
+    rows = np.empty(max(e, 1), np.int64)   # flat row (s * B + b) of cvec per spike
+    B = cvec.shape[1]
+    for g in range(n_steps * Bc):
+        s = g // Bc
+        row = s * B + b0 + (g - s * Bc)
+        for m in range(ptr[g], ptr[g + 1]):
+            k = sq[m]
+            rows[cnt[k]] = row
+            cnt[k] += 1
+    cv2 = cvec.reshape(cvec.shape[0] * B, n1)
+    tmp = np.empty(n1, np.float32)
+    for k in range(n0):
+        if start[k + 1] > start[k]:
+            _sum_rows(cv2, rows, start[k], start[k + 1], tmp, n1)
+            dwr = dW0[k]
+            for j in range(n1):
+                dwr[j] += tmp[j]
+
+
+@njit(parallel=True, cache=True)
+def _input_update(dWs0, sq, ptr, n_steps, cvec, n_chunks):
+    """Input-layer update rows, per thread chunk of images into its own buffer."""
+    B = cvec.shape[1]
+    n0 = dWs0.shape[1]
+    for c in prange(n_chunks):
+        b0 = (c * B) // n_chunks
+        b1 = ((c + 1) * B) // n_chunks
+        _chunk_input_update(dWs0[c], sq[c], ptr[c], n_steps, b1 - b0, b0, cvec, n0)
+
+
+@njit(cache=True)
+def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, sq, ptr, y, u, r, acc, S, T, t0, epsf,
+                 betas, th, act_code, act_tab, act_lo, act_step, seed, learn, pairing, wsched,
+                 signs, dWs, dbs, cvec, cnt, out_counts, win_from, first_draw):
+    """Layers 1..L of images b0..b1-1 of :func:`_phase_event` for ``T`` steps.
+
+    The input enters as the spike lists of :func:`_chunk_input_spikes`
+    (``sq``, ``ptr``: this chunk's); the input-layer update is left to
+    :func:`_input_update`, which needs, per step s = 0..T, the change of layer 1
+    the input spikes S_0(t0+s) are paired with, written to ``cvec[s, b, :]``:
+    ``a0 w(s) drho(s) + a1 w(s-1) drho(s-1)``, summed over replicas.
 
     ``R = len(betas)`` replicas of the phase run side by side (state arrays
     ``u, r, acc, S`` of shape (R, B, N)), replica ``p`` with nudging
     ``betas[p]`` and update sign ``signs[p]``, all with the same seed: they
     share the input spikes (the input is clamped, so its spikes depend only
-    on seed, step and pixel), whose drive ``S_0 @ W[0]`` is computed once per
-    step and whose update rows ``dW[0][i, :] += sum_p (...)`` are added once.
-    Layers 1..L are held in local (L, R*Bc, n_max) arrays, layer k at index
-    k-1, virtual image ``v = p * Bc + bb``."""
+    on seed, step and pixel), hence the input drive and the input-layer update
+    rows.  Layers 1..L are held in local (L, R*Bc, n_max) arrays, layer k at
+    index k-1, virtual image ``v = p * Bc + bb``."""
     Bc = b1 - b0
     R = betas.shape[0]
     V = R * Bc
     N = u.shape[2]
     L = off.shape[0] - 2
-    nU = U.shape[0]
     nmax = 1
     for k in range(1, L + 1):
         nmax = max(nmax, off[k + 1] - off[k])
     nl = np.empty(L, np.int64)
     for kk in range(L):
         nl[kk] = off[kk + 2] - off[kk + 1]
-    # input spikes as lists of (q, image) pairs, q-major (index q of U), shared by replicas
-    Lq_o = np.empty(nU * Bc + 1, np.int32)
-    Lb_o = np.empty(nU * Bc + 1, np.int32)
-    Lq_n = np.empty(nU * Bc + 1, np.int32)
-    Lb_n = np.empty(nU * Bc + 1, np.int32)
-    n_in_o = 0
-    n_in_n = 0
-    X0 = np.empty((nU, Bc), np.float32)   # input rates and accumulators, pixel-major
-    A0 = np.empty((nU, Bc), np.float32)
     u3 = np.zeros((L, V, nmax), np.float32)
     r3 = np.zeros((L, V, nmax), np.float32)
     rn3 = np.zeros((L, V, nmax), np.float32)
@@ -351,10 +480,6 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, ep
     sp = np.zeros(nmax, np.uint8)
     a0 = np.float32(1.0) if pairing == 0 else (np.float32(0.0) if pairing == 1 else np.float32(0.5))
     a1 = np.float32(1.0) - a0
-    for q in range(nU):
-        for bb in range(Bc):
-            X0[q, bb] = r[0, b0 + bb, off[0] + U[q]]
-            A0[q, bb] = acc[0, b0 + bb, off[0] + U[q]]
     for kk in range(L):
         o = off[kk + 1]
         for v in range(V):
@@ -365,19 +490,6 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, ep
                 r3[kk, v, j] = r[p, b, o + j]
                 a3[kk, v, j] = acc[p, b, o + j]
     # spikes S(t0): drawn now at the very start, else read from the state
-    for q in range(nU):
-        for bb in range(Bc):
-            b = b0 + bb
-            if first_draw:
-                s, a = _rate_to_spike(enc[0], X0[q, bb], A0[q, bb], th, seed, b, t0,
-                                      off[0] + U[q], N)
-                A0[q, bb] = a
-            else:
-                s = 1 if S[0, b, off[0] + U[q]] > 0.5 else 0
-            if s == 1:
-                Lq_o[n_in_o] = q
-                Lb_o[n_in_o] = bb
-                n_in_o += 1
     for v in range(V):
         p = v // Bc
         b = b0 + v - p * Bc
@@ -392,32 +504,28 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, ep
                 for j in range(n):
                     sp[j] = 1 if S[p, b, o + j] > 0.5 else 0
             ns_o[kk, v] = _compact(sp, n, idx_o[kk, v])
-    W0 = Ws[0]
     n1 = nl[0]
-    e0 = enc[0]
-    # input-layer update, one row per input spike: the spike S(t) is paired with
-    # a0 w(t) drho(t) (same step) + a1 w(t-1) drho(t-1) (the change just before it),
-    # summed over the replicas
-    cvec = np.zeros((Bc, n1), np.float32)
+    W0 = Ws[0]
     dr_prev = np.zeros((V, n1), np.float32)
     w_prev = np.zeros(R, np.float32)
     for i in range(T):
         t = t0 + i
-        drv3[:] = 0.0
-        # ---- synaptic drive: rows of W for the presynaptic neurons that spiked
-        for m in range(n_in_o):
-            wr = W0[U[Lq_o[m]]]
-            bb = Lb_o[m]
-            for j in range(n1):
-                drv3[0, bb, j] += wr[j]
-        for v in range(Bc, V):   # the other replicas share the input drive
+        # ---- synaptic drive of the input spikes S_0(t), shared by the replicas
+        for bb in range(Bc):
+            g = i * Bc + bb
+            _sum_rows(W0, sq, ptr[g], ptr[g + 1], drv3[0, bb], n1)
+            cnt[0] += R * (ptr[g + 1] - ptr[g])
+        for v in range(Bc, V):
             for j in range(n1):
                 drv3[0, v, j] = drv3[0, v - Bc, j]
-        cnt[0] += R * n_in_o
         for v in range(V):
             p = v // Bc
             b = b0 + v - p * Bc
             betaf = betas[p]
+            # ---- plus rows of W for the neurons of layers 1..L that spiked
+            for kk in range(1, L):
+                for j in range(nl[kk]):
+                    drv3[kk, v, j] = 0.0
             for kk in range(L):
                 cnt[kk + 1] += ns_o[kk, v]
             if i >= win_from:
@@ -465,52 +573,24 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, ep
                 _encode_layer(enc[kk + 1], rn3[kk, v], a3[kk, v], sp, n, th, seed,
                               base + np.uint64(off[kk + 1]))
                 ns_n[kk, v] = _compact(sp, n, idx_n[kk, v])
-        # ---- input spikes S(t+1)
-        n_in_n = 0
-        if e0 == 0:
-            for q in range(nU):
-                for bb in range(Bc):
-                    a = A0[q, bb] + X0[q, bb]
-                    if a >= th:
-                        A0[q, bb] = a - th
-                        Lq_n[n_in_n] = q
-                        Lb_n[n_in_n] = bb
-                        n_in_n += 1
-                    else:
-                        A0[q, bb] = a
-        else:
-            tb = np.uint64(t + 1)
-            for q in range(nU):
-                gq = np.uint64(off[0] + U[q])
-                for bb in range(Bc):
-                    xv = X0[q, bb]
-                    if xv > 0.0:   # a pixel at 0 never spikes: no random number drawn
-                        cn = (np.uint64(b0 + bb) * _CSTEPS + tb) * np.uint64(N) + gq
-                        Lq_n[n_in_n] = q   # branch-free append
-                        Lb_n[n_in_n] = bb
-                        n_in_n += 1 if _uniform(seed, cn) * th < xv else 0
         # ---- spike-driven update, only at spike events
         if learn:
-            # input spikes x change of layer 1 (the input is clamped: no reverse term)
-            dW0 = dWs[0][c]
+            # input spikes S_0(t) pair with this change of layer 1 (and the one before):
+            # rows added later by _input_update; the input is clamped: no reverse term
             for bb in range(Bc):
+                cv = cvec[i, b0 + bb]
                 for j in range(n1):
-                    cvec[bb, j] = 0.0
+                    cv[j] = 0.0
             for v in range(V):
                 p = v // Bc
-                bb = v - p * Bc
+                cv = cvec[i, b0 + v - p * Bc]
                 w = np.float32(signs[p] * wsched[i]) * th
                 wp = w_prev[p]
                 for j in range(n1):
-                    cvec[bb, j] += a0 * w * dr3[0, v, j] + a1 * wp * dr_prev[v, j]
+                    cv[j] += a0 * w * dr3[0, v, j] + a1 * wp * dr_prev[v, j]
                     dr_prev[v, j] = dr3[0, v, j]
             for p in range(R):
                 w_prev[p] = np.float32(signs[p] * wsched[i]) * th
-            for m in range(n_in_o):
-                dwr = dW0[U[Lq_o[m]]]
-                bb = Lb_o[m]
-                for j in range(n1):
-                    dwr[j] += cvec[bb, j]
             for kk in range(1, L):   # W[kk]: layer kk (local kk-1) -> layer kk+1 (local kk)
                 dW = dWs[kk][c]
                 npost = nl[kk]
@@ -540,52 +620,39 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U, y, u, r, acc, S, T, t0, ep
                         db[j] += wt * dr3[kk, v, j]
         # ---- commit
         r3, rn3 = rn3, r3
-        Lq_o, Lq_n = Lq_n, Lq_o
-        Lb_o, Lb_n = Lb_n, Lb_o
-        n_in_o = n_in_n
         idx_o, idx_n = idx_n, idx_o
         ns_o, ns_n = ns_n, ns_o
-    if learn and a1 != 0.0:
-        # the last input spikes S(t0+T) pair with the last change drho(T-1)
-        dW0 = dWs[0][c]
+    if learn:
+        # the last input spikes S_0(t0+T) pair with the last change drho(T-1)
         for bb in range(Bc):
+            cv = cvec[T, b0 + bb]
             for j in range(n1):
-                cvec[bb, j] = 0.0
+                cv[j] = 0.0
         for v in range(V):
             p = v // Bc
+            cv = cvec[T, b0 + v - p * Bc]
             f = a1 * w_prev[p]
             for j in range(n1):
-                cvec[v - p * Bc, j] += f * dr_prev[v, j]
-        for m in range(n_in_o):
-            dwr = dW0[U[Lq_o[m]]]
-            bb = Lb_o[m]
-            for j in range(n1):
-                dwr[j] += cvec[bb, j]
-    # write the state back; S(t0+T) for the next phase
+                cv[j] += f * dr_prev[v, j]
+    # write the state of layers 1..L back; S(t0+T) for the next phase
     for v in range(V):
         p = v // Bc
         b = b0 + v - p * Bc
-        for g in range(N):
-            S[p, b, g] = 0.0
-        for q in range(nU):
-            acc[p, b, off[0] + U[q]] = A0[q, v - p * Bc]
         for kk in range(L):
             o = off[kk + 1]
             for j in range(nl[kk]):
                 u[p, b, o + j] = u3[kk, v, j]
                 r[p, b, o + j] = r3[kk, v, j]
                 acc[p, b, o + j] = a3[kk, v, j]
+                S[p, b, o + j] = 0.0
             for m in range(ns_o[kk, v]):
                 S[p, b, o + idx_o[kk, v, m]] = 1.0
-    for p in range(R):
-        for m in range(n_in_o):
-            S[p, b0 + Lb_o[m], off[0] + U[Lq_o[m]]] = 1.0
 
 
 @njit(parallel=True, cache=True)
-def _phase_event(Ws, WTs, bs, off, enc, U_ptr, U_idx, y, u, r, acc, S, T, t0, eps, betas,
+def _phase_event(Ws, WTs, bs, off, enc, sq, ptr, y, u, r, acc, S, T, t0, eps, betas,
                  theta, act_code, act_tab, act_lo, act_step, seed, learn, pairing, wsched,
-                 signs, dWs, dbs, counts, out_counts, win_from, n_chunks, first_draw):
+                 signs, dWs, dbs, cvec, counts, out_counts, win_from, n_chunks, first_draw):
     B = u.shape[1]
     L = off.shape[0] - 2
     th = np.float32(theta)
@@ -594,10 +661,10 @@ def _phase_event(Ws, WTs, bs, off, enc, U_ptr, U_idx, y, u, r, acc, S, T, t0, ep
         b0 = (c * B) // n_chunks
         b1 = ((c + 1) * B) // n_chunks
         cnt = np.zeros(L + 1, np.int64)
-        _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, U_idx[U_ptr[c]:U_ptr[c + 1]], y, u, r,
-                     acc, S, T, t0, epsf, betas, th, act_code, act_tab, act_lo, act_step, seed,
-                     learn, pairing, wsched, signs, dWs, dbs, cnt, out_counts, win_from,
-                     first_draw)
+        _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, sq[c], ptr[c], y, u, r, acc, S, T, t0,
+                     epsf,
+                     betas, th, act_code, act_tab, act_lo, act_step, seed, learn, pairing,
+                     wsched, signs, dWs, dbs, cvec, cnt, out_counts, win_from, first_draw)
         for k in range(L + 1):
             counts[c, k] = cnt[k]
 
@@ -618,15 +685,16 @@ def nonzero_lists(x: np.ndarray, n_chunks: int) -> tuple[np.ndarray, np.ndarray]
 
 
 def phase_event(spec: PhaseSpec, W, b, st: PhaseState, y, T: int, t0: int, beta: float,
-                seed: int, learn: bool, wsched, sign: float, dW_buf, db_buf, nz=None):
+                seed: int, learn: bool, wsched, sign: float, dW_buf, db_buf, nz=None,
+                work=None):
     """Same contract as :func:`phase_dense`, computed event by event (numba)."""
     counts, out_counts = phase_event_multi(spec, W, b, [st], y, T, t0, [beta], seed, learn,
-                                           wsched, [sign], dW_buf, db_buf, nz)
+                                           wsched, [sign], dW_buf, db_buf, nz, work)
     return counts, out_counts[0]
 
 
 def phase_event_multi(spec: PhaseSpec, W, b, states, y, T: int, t0: int, betas, seed: int,
-                      learn: bool, wsched, signs, dW_buf, db_buf, nz=None):
+                      learn: bool, wsched, signs, dW_buf, db_buf, nz=None, work=None):
     """Several phases of the same batch that share one seed, run side by side.
 
     ``states[p]`` is advanced with nudging ``betas[p]`` and update sign
@@ -638,8 +706,13 @@ def phase_event_multi(spec: PhaseSpec, W, b, states, y, T: int, t0: int, betas, 
     are drawn once and their drive and update rows are computed once: the
     +beta / -beta pair of the rule with ``common_noise`` costs about 1.5
     phases instead of 2.  The replicas' input state must be identical (they are
-    copies of one free-phase end state). Returns (counts (L+1,) summed over
-    the replicas, out_counts (R, B, n_L)).
+    copies of one free-phase end state).  ``work``: an optional dict in which
+    the scratch arrays are kept between calls.  Returns (counts (L+1,) summed
+    over the replicas, out_counts (R, B, n_L)).
+
+    Stages, each with threads over chunks of images: the input spikes of all
+    steps (the input is clamped: they do not depend on the network), the
+    layers step by step, the input-layer update rows (grouped by pixel).
     """
     off = spec.offsets
     L = len(spec.sizes) - 1
@@ -648,20 +721,33 @@ def phase_event_multi(spec: PhaseSpec, W, b, states, y, T: int, t0: int, betas, 
         raise ValueError(f"need one beta and one sign per state: {R} states, "
                          f"{len(betas)} betas, {len(signs)} signs")
     B = states[0].u.shape[0]
+    n0, n1 = int(spec.sizes[0]), int(spec.sizes[1])
     n_chunks = n_event_chunks(B)
     if learn and dW_buf[0].shape[0] != n_chunks:
         raise ValueError(f"update buffers have {dW_buf[0].shape[0]} chunks, need {n_chunks}")
     if nz is None or len(nz[0]) != n_chunks + 1:
         nz = nonzero_lists(states[0].r[:, off[0]:off[1]], n_chunks)
     first = bool(np.isnan(states[0].S[0, 0]))
-    if R == 1:   # views: the kernel writes the state in place
+    if R == 1:   # views: the kernels write the state in place
         u, r, acc, S = (a[None] for a in (states[0].u, states[0].r, states[0].acc, states[0].S))
     else:
         u, r, acc, S = (np.stack([getattr(s, f) for s in states])
                         for f in ("u", "r", "acc", "S"))
     if first:
         S[...] = 0.0
-    Ws = tuple(np.ascontiguousarray(w, dtype=np.float32) for w in W)
+    work = {} if work is None else work
+    Bc_max = -(-B // n_chunks)
+    nU_max = int(np.diff(nz[0]).max()) if len(nz[1]) else 0
+    cap = (T + 1) * max(nU_max, 1) * Bc_max + 1
+    sq = _scratch(work, "sq", (n_chunks, cap), np.int32)
+    ptr = _scratch(work, "ptr", (n_chunks, (T + 1) * Bc_max + 1), np.int64)
+    cvec = _scratch(work, "cvec", (T + 1, B, n1), np.float32) if learn else \
+        np.zeros((1, 1, 1), np.float32)
+    _input_spikes(nz[0], nz[1], r, acc, S, int(T), int(t0), int(spec.enc[0]),
+                  float(spec.theta), np.uint64(seed), first, int(off[0]), sq, ptr,
+                  int(n_chunks))
+    W0 = np.ascontiguousarray(W[0], dtype=np.float32)
+    Ws = (W0,) + tuple(np.ascontiguousarray(w, dtype=np.float32) for w in W[1:])
     # feedback rows W[k].T (k >= 1); the input layer gets no feedback
     WTs = (np.zeros((1, 1), np.float32),) + tuple(np.ascontiguousarray(w.T, dtype=np.float32)
                                                   for w in W[1:])
@@ -670,17 +756,30 @@ def phase_event_multi(spec: PhaseSpec, W, b, states, y, T: int, t0: int, betas, 
     out_counts = np.zeros((R, B, spec.sizes[-1]), np.int64)
     ws = np.zeros(max(T, 1), np.float32)
     ws[:T] = np.asarray(wsched[:T], np.float32) if learn else 0.0
-    _phase_event(Ws, WTs, bs, off, np.asarray(spec.enc, np.int64), nz[0], nz[1],
+    _phase_event(Ws, WTs, bs, off, np.asarray(spec.enc, np.int64), sq, ptr,
                  np.asarray(y, np.float32), u, r, acc, S, int(T), int(t0),
                  float(spec.eps), np.asarray(betas, np.float32), float(spec.theta),
                  int(spec.act_code), spec.act_tab, float(spec.act_lo), float(spec.act_step),
                  np.uint64(seed), bool(learn), int(spec.pairing), ws,
-                 np.asarray(signs, np.float64), dW_buf, db_buf, counts, out_counts,
+                 np.asarray(signs, np.float64), dW_buf, db_buf, cvec, counts, out_counts,
                  int(T - spec.readout_window), int(n_chunks), first)
+    if learn and T > 0:
+        # S_0(t0+T) pairs with the last change only when the pairing looks ahead
+        n_steps = T + 1 if spec.pairing != PAIRINGS["same_step"] else T
+        _input_update(dW_buf[0], sq, ptr, int(n_steps), cvec, int(n_chunks))
     if R > 1:
         for p, s in enumerate(states):
             s.u, s.r, s.acc, s.S = u[p], r[p], acc[p], S[p]
     return counts.sum(axis=0), out_counts
+
+
+def _scratch(work: dict, name: str, shape: tuple, dtype) -> np.ndarray:
+    """A scratch array of ``shape`` from ``work`` (reused when large enough)."""
+    size = int(np.prod(shape))
+    a = work.get(name)
+    if a is None or a.size < size or a.dtype != dtype:
+        a = work[name] = np.empty(max(size, 1), dtype)
+    return a[:size].reshape(shape)
 
 
 def n_event_chunks(B: int) -> int:

@@ -122,11 +122,12 @@ class EqSpikeRule:
         self.wsched = spiking.averaging_weights(int(cfg.T2), int(p.avg_steps))
         self.chooser = ev.PathChooser(p.compute)
         self._bufs: dict = {}
+        self._work: dict = {}   # scratch arrays of the event kernels, reused across batches
 
     # ------------------------------------------------------------------ phases
     def _phase(self, path, net, st, y, T, t0, beta, seed, learn, sign, bufs, nz, spec=None):
         fn = ev.phase_event if path == "event" else ev.phase_dense
-        kw = {"nz": nz} if path == "event" else {}
+        kw = {"nz": nz, "work": self._work} if path == "event" else {}
         return fn(spec or self.spec, net.W, net.b, st, y, T, t0, beta, seed, learn, self.wsched,
                   sign, bufs[0], bufs[1], **kw)
 
@@ -169,7 +170,8 @@ class EqSpikeRule:
                 c, _ = ev.phase_event_multi(self.spec, net.W, net.b,
                                             [st0.copy() for _ in signs], y, T2, T1,
                                             [sg * cfg.beta for sg in signs], seed_n, True,
-                                            self.wsched, list(signs), bufs[0], bufs[1], nz)
+                                            self.wsched, list(signs), bufs[0], bufs[1], nz,
+                                            self._work)
                 c_nudged += c
                 continue
             for sign in signs:
