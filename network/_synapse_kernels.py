@@ -21,14 +21,19 @@ _INV53 = 1.0 / 9007199254740992.0
 _S12, _S25 = np.uint64(12), np.uint64(25)
 _M3 = np.uint64(0x2545F4914F6CDD1D)  # xorshift64* multiplier
 
-POLICY_CODES = {"sign": 0, "round": 1, "stochastic": 2}
+POLICY_CODES = {"sign": 0, "round": 1, "stochastic": 2, "accumulate": 3}
 
 
 @njit(cache=True)
-def count_potentiate(dw, inv_p, inv_m, policy, max_pulses, thr, seed, idx_out, n_out):
-    """Pulsed synapses (``idx_out[:m]``) and their counts (``n_out[:m]``); returns m.
+def count_potentiate(dw, inv_p, inv_m, policy, max_pulses, thr, seed, idx_out, n_out,
+                     resid, pos_out):
+    """Pulsed synapses (``idx_out[:m]``), their counts (``n_out[:m]``) and directions
+    (``pos_out[:m]``: 1 = the weight goes up, i.e. G+ is potentiated); returns m.
 
-    dW > 0 uses ``inv_p`` (1 / weight step of G+), dW < 0 ``inv_m``.
+    dW > 0 uses ``inv_p`` (1 / weight step of G+), dW < 0 ``inv_m``.  Policy
+    ``accumulate`` (code 3) adds dW to the residual ``resid`` first, pulses
+    ``floor(|resid| / step)`` times in the residual's direction and subtracts
+    the nominal change of those pulses from ``resid`` (in place).
     """
     m = 0
     K = np.float64(max_pulses)
@@ -38,6 +43,8 @@ def count_potentiate(dw, inv_p, inv_m, policy, max_pulses, thr, seed, idx_out, n
         state = _GOLDEN
     for i in range(dw.size):
         d = np.float64(dw[i])
+        if policy == 3:
+            d += np.float64(resid[i])
         # branch-free (the sign of dW is random: a branch would mispredict half the time)
         x = max(d, 0.0) * inv_p[i] + max(-d, 0.0) * inv_m[i]
         if policy == 0:
@@ -47,6 +54,15 @@ def count_potentiate(dw, inv_p, inv_m, policy, max_pulses, thr, seed, idx_out, n
                 x = K
             if policy == 1:
                 n = np.int64(x + 0.5)
+            elif policy == 3:
+                n = np.int64(x)
+                if n > max_pulses:
+                    n = max_pulses
+                if n > 0:   # the residual keeps what the pulses do not carry
+                    step = 1.0 / (inv_p[i] if d > 0.0 else inv_m[i])
+                    resid[i] = np.float32(d - n * step if d > 0.0 else d + n * step)
+                else:
+                    resid[i] = np.float32(d)
             else:
                 state ^= state >> _S12
                 state ^= state << _S25
@@ -58,5 +74,6 @@ def count_potentiate(dw, inv_p, inv_m, policy, max_pulses, thr, seed, idx_out, n
         if n > 0:
             idx_out[m] = i
             n_out[m] = n
+            pos_out[m] = 1 if d > 0.0 else 0
             m += 1
     return m

@@ -45,6 +45,16 @@ arithmetic as :func:`pulse_counts`)
   * ``stochastic``: ``n = floor(x) + Bernoulli(x - floor(x))``: stochastic
     rounding (Gupta et al. 2015; Gokmen & Vlasov 2016), unbiased in
     expectation for a linear device; default.
+  * ``accumulate``: mixed-precision update (Nandakumar et al., "Mixed-precision
+    deep learning based on computational memory", Front. Neurosci. 14:406,
+    2020): each synapse keeps a digital residual ``chi`` (float32, in weight
+    units); ``chi += dW``, ``n = floor(|chi| / w_step)`` pulses in the
+    direction of ``chi``, then ``chi -= sign(chi) n w_step`` (the nominal
+    change; the pulses' c2c noise is not read back).  Updates of opposite
+    sign cancel in ``chi`` before any pulse is sent, so a noisy rule sends far
+    fewer pulses (each carrying c2c noise) than with stochastic rounding; the
+    price is one digital accumulator per synapse, whose energy is **not** in
+    the ledger (the report says so).
 
   ``n`` is capped at ``max_pulses``.  The step used to size the update is the
   one at the *present* conductance; each of the ``n`` pulses then applies the
@@ -94,7 +104,7 @@ from eqspike.params import param, validate
 __all__ = ["DeviceSynapseConfig", "DeviceSynapses", "DeviceModel", "POLICIES", "SCHEMES",
            "pulse_counts"]
 
-POLICIES = ("sign", "round", "stochastic")
+POLICIES = ("sign", "round", "stochastic", "accumulate")
 SCHEMES = ("potentiate", "balanced")
 COUNT_KEYS = ("up", "down", "refresh_up", "refresh_down")
 _LUT_POINTS = 4097
@@ -106,7 +116,8 @@ class DeviceSynapseConfig:
     """How weight updates become programming pulses (see the module doc)."""
 
     policy: str = param("stochastic", unit="", choices=POLICIES,
-                        doc="pulse count from dW: sign (Manhattan), round, stochastic (rounding)")
+                        doc="pulse count from dW: sign (Manhattan), round, stochastic (rounding), "
+                            "accumulate (digital residual per synapse, whole steps only)")
     scheme: str = param("potentiate", unit="", choices=SCHEMES,
                         doc="potentiate: LTP pulses on G+ (dW>0) or G- (dW<0); balanced: "
                             "potentiate one device or depress the other, whichever has more room")
@@ -353,6 +364,8 @@ class DeviceSynapses:
         self.n_updates = 0
         self._inv: list[dict[str, np.ndarray]] = []
         self._work: dict[int, tuple] = {}
+        #: per layer, the residual of the ``accumulate`` policy (weight units; zeros otherwise)
+        self.resid: list[np.ndarray] = []
 
     # ---------------------------------------------------------------- helpers
     def _w_scale(self, k: int) -> float:
@@ -427,6 +440,7 @@ class DeviceSynapses:
         self._inv = [dict() for _ in net.W]
         for k in range(net.n_layers):
             self._refresh_cache(k)
+        self.resid = [np.zeros(W.shape, np.float32) for W in net.W]
         self.attached = True
 
     # ---------------------------------------------------------------- apply
@@ -508,35 +522,46 @@ class DeviceSynapses:
             from ._synapse_kernels import POLICY_CODES, count_potentiate
             idx_buf = self._work.setdefault(("idx", k), np.empty(dw.size, np.int64))
             n_buf = self._work.setdefault(("n", k), np.empty(dw.size, np.int32))
+            pos_buf = self._work.setdefault(("pos", k), np.empty(dw.size, np.uint8))
             seed = np.uint64(self.rng.integers(0, 2**63 - 1))
             m = count_potentiate(dw.reshape(-1), inv["up_p"].reshape(-1), inv["up_m"].reshape(-1),
                                  POLICY_CODES[cfg.policy], int(cfg.max_pulses),
-                                 float(cfg.sign_threshold), seed, idx_buf, n_buf)
+                                 float(cfg.sign_threshold), seed, idx_buf, n_buf,
+                                 self.resid[k].reshape(-1), pos_buf)
             if m == 0:
                 return
             idx = idx_buf[:m].copy()
             n_s = n_buf[:m].copy()
+            pos_s = pos_buf[:m].astype(bool)
         else:
             # preallocated work arrays (large temporaries cost page faults on every call)
             if k not in self._work or self._work[k][0].shape != dw.shape:
                 self._work[k] = (np.empty(dw.shape, np.int32), np.empty(dw.shape, bool))
             n, mask = self._work[k]
+            acc = cfg.policy == "accumulate"
+            if acc:
+                dw = dw + self.resid[k]
             dpos = np.maximum(dw, np.float32(0.0))
             dneg = np.maximum(-dw, np.float32(0.0))
             # dW > 0: potentiate G+ if it has at least as much room up as G- has down, else
             # depress G-; dW < 0: potentiate G- or depress G+ likewise
             pot_p = (1.0 - up_) >= um_
             pot_m = (1.0 - um_) >= up_
-            x = dpos * np.where(pot_p, inv["up_p"], inv["dn_m"])
-            x += dneg * np.where(pot_m, inv["up_m"], inv["dn_p"])
-            pulse_counts(x, cfg.policy, max_pulses=cfg.max_pulses, sign_threshold=cfg.sign_threshold,
-                         rng=self.rng, inplace=True, out=n)
+            inv_used = np.where(dw > 0, np.where(pot_p, inv["up_p"], inv["dn_m"]),
+                                np.where(pot_m, inv["up_m"], inv["dn_p"]))
+            x = np.abs(dw) * inv_used
+            if acc:   # whole steps only; the residual keeps the rest
+                np.copyto(n, np.minimum(x, np.float32(cfg.max_pulses)), casting="unsafe")
+                self.resid[k][...] = dw - np.sign(dw) * n / inv_used
+            else:
+                pulse_counts(x, cfg.policy, max_pulses=cfg.max_pulses,
+                             sign_threshold=cfg.sign_threshold, rng=self.rng, inplace=True, out=n)
             np.greater(n, 0, out=mask)
             idx = np.flatnonzero(mask)
             if idx.size == 0:
                 return
             n_s = n.reshape(-1)[idx]
-        pos_s = dw.reshape(-1)[idx] > 0
+            pos_s = dw.reshape(-1)[idx] > 0
         if cfg.scheme == "potentiate":
             on_p_s = pos_s
             up_s = None
@@ -626,6 +651,8 @@ class DeviceSynapses:
             out[f"dev_u_m{k}"] = self.u_m[k]
             out[f"dev_s_p{k}"] = self.s_p[k]
             out[f"dev_s_m{k}"] = self.s_m[k]
+            if k < len(self.resid):
+                out[f"dev_resid{k}"] = self.resid[k]
         meta = {"g_ref": self.g_ref, "counts": self.counts, "init_counts": self.init_counts,
                 "n_updates": self.n_updates, "rng": self.rng.bit_generator.state,
                 "attached": self.attached}
@@ -643,6 +670,9 @@ class DeviceSynapses:
         self.u_m = [np.array(arrays[f"dev_u_m{k}"], dtype=np.float32) for k in range(n)]
         self.s_p = [np.array(arrays[f"dev_s_p{k}"], dtype=np.float32) for k in range(n)]
         self.s_m = [np.array(arrays[f"dev_s_m{k}"], dtype=np.float32) for k in range(n)]
+        self.resid = [np.array(arrays[f"dev_resid{k}"], dtype=np.float32)
+                      if f"dev_resid{k}" in arrays else np.zeros_like(self.u_p[k])
+                      for k in range(n)]
         self.counts = [dict(c) for c in meta["counts"]]
         self.init_counts = [dict(c) for c in meta["init_counts"]]
         self.n_updates = int(meta["n_updates"])
