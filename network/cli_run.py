@@ -69,8 +69,9 @@ def _add_common(p) -> None:
                    help="activation: the neuron's f-I curve, or the hard sigmoid (default: neuron)")
     g = p.add_argument_group("synapses (differential device pairs)")
     g.add_argument("--policy", default="stochastic", choices=POLICIES,
-                   help="pulse count from dW: sign (Manhattan), round, stochastic rounding "
-                        "(default: stochastic)")
+                   help="pulse count from dW: sign (Manhattan), round, stochastic rounding, "
+                        "accumulate (mixed precision: a digital residual per synapse, pulses "
+                        "for whole steps only) (default: stochastic)")
     g.add_argument("--scheme", default="potentiate", choices=SCHEMES,
                    help="which device gets the pulses (default: potentiate)")
     g.add_argument("--w-max", type=_floats, default=(0.07, 0.14), metavar="W1[,W2]",

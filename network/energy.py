@@ -24,6 +24,12 @@ and ``nudged`` (training), ``write``; and per layer)
 - **Programming pulses** per weight layer from the device backend
   (``up``, ``down``, ``refresh_up``, ``refresh_down``), times the device
   profile's ``write_energy_up_J`` / ``write_energy_down_J``.
+- **Accumulator updates** (``accumulate`` pulse policy only): the digital
+  residual of every synapse is read, added to and written back at each
+  update; priced at ``accumulator_energy_J`` each (default 0.9 pJ, the
+  Horowitz 45 nm fp32 add, ISSCC 2014, ../shared/docs/device-anchors.md:
+  arithmetic only, a floor; SRAM access would add to it).  Counted in the
+  ``write`` phase, i.e. in the training energy.
 - **Leakage**: ``NeuronProfile.leakage_power_W`` for every neuron of the
   network (``sum(sizes)``, input encoders included) during the phase:
   ``steps * step_time_s`` per example, ``step_time_s = 1 / (theta *
@@ -94,11 +100,13 @@ class EnergyLedger:
     device: Any = None
     theta: float = 1.0
     feedback_to_input: bool = False
+    accumulator_energy_J: float = 0.9e-12   # J per residual update (accumulate policy)
     spikes: dict = field(default_factory=dict)      # phase -> per neuron layer
     examples: dict = field(default_factory=dict)    # phase -> examples seen
     steps: dict = field(default_factory=dict)       # phase -> sum over examples of steps
     pulses: dict = field(default_factory=dict)      # kind -> per weight layer
     g_samples: list = field(default_factory=list)   # [(G+ mean, G- mean) per weight layer]
+    acc_updates: Any = None                         # accumulator updates per weight layer
 
     def __post_init__(self) -> None:
         self.sizes = tuple(int(n) for n in self.sizes)
@@ -109,6 +117,11 @@ class EnergyLedger:
             self.steps.setdefault(ph, 0.0)
         for kind in ("up", "down", "refresh_up", "refresh_down"):
             self.pulses.setdefault(kind, np.zeros(L - 1))
+        if self.acc_updates is None:
+            self.acc_updates = np.zeros(L - 1)
+        if not (self.accumulator_energy_J >= 0):
+            raise ParameterError(f"parameter 'accumulator_energy_J' = {self.accumulator_energy_J!r} "
+                                 "must be >= 0 (J)")
         self.train_examples = 0
         self.step_time_s = step_time_s(self.neuron, self.theta)
 
@@ -138,6 +151,7 @@ class EnergyLedger:
         for j, c in enumerate(counts):
             for kind in self.pulses:
                 self.pulses[kind][j] += float(c.get(kind, 0))
+            self.acc_updates[j] += float(c.get("accumulator", 0))
 
     def sample_conductances(self, net: Any) -> None:
         """Record the mean G+ and G- of each weight layer (device pairs or ideal mapping)."""
@@ -195,6 +209,10 @@ class EnergyLedger:
                 for j, c in enumerate(self.pulses[kind]):
                     rows.append(("write", f"pulses {kind}", f"W{j}", c, float(e_unit),
                                  self.train_examples))
+            if self.acc_updates.sum() > 0:
+                for j, c in enumerate(self.acc_updates):
+                    rows.append(("write", "accumulator updates", f"W{j}", c,
+                                 float(self.accumulator_energy_J), self.train_examples))
         df = pd.DataFrame(rows, columns=["phase", "component", "layer", "count", "unit_energy_J",
                                          "examples"])
         df["energy_J"] = df["count"] * df["unit_energy_J"]
@@ -233,6 +251,8 @@ class EnergyLedger:
         if self.train_examples:
             out["pulses_per_training_example"] = float(sum(v.sum() for v in self.pulses.values())
                                                        / self.train_examples)
+            out["accumulator_updates_per_training_example"] = float(self.acc_updates.sum()
+                                                                    / self.train_examples)
         return out
 
 

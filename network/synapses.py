@@ -53,8 +53,9 @@ arithmetic as :func:`pulse_counts`)
     change; the pulses' c2c noise is not read back).  Updates of opposite
     sign cancel in ``chi`` before any pulse is sent, so a noisy rule sends far
     fewer pulses (each carrying c2c noise) than with stochastic rounding; the
-    price is one digital accumulator per synapse, whose energy is **not** in
-    the ledger (the report says so).
+    price is one digital accumulator per synapse, whose energy is counted in
+    the ledger as ``accumulator updates`` (one fp32 add per synapse per
+    update, :attr:`eqspike.network.energy.EnergyLedger.accumulator_energy_J`).
 
   ``n`` is capped at ``max_pulses``.  The step used to size the update is the
   one at the *present* conductance; each of the ``n`` pulses then applies the
@@ -86,8 +87,10 @@ arithmetic as :func:`pulse_counts`)
   realisable as a reference current, and are not counted in the ledger.
 
 Pulse counts per weight layer (``up``, ``down``, ``refresh_up``,
-``refresh_down``) accumulate in :attr:`DeviceSynapses.counts`; the energy
-ledger reads them with :meth:`DeviceSynapses.take_counts`.
+``refresh_down``) and, with the ``accumulate`` policy, residual updates
+(``accumulator``: one per synapse per update) accumulate in
+:attr:`DeviceSynapses.counts`; the energy ledger reads them with
+:meth:`DeviceSynapses.take_counts`.
 """
 from __future__ import annotations
 
@@ -106,7 +109,9 @@ __all__ = ["DeviceSynapseConfig", "DeviceSynapses", "DeviceModel", "POLICIES", "
 
 POLICIES = ("sign", "round", "stochastic", "accumulate")
 SCHEMES = ("potentiate", "balanced")
-COUNT_KEYS = ("up", "down", "refresh_up", "refresh_down")
+#: per weight layer: programming pulses, and (``accumulate`` policy) updates of the digital
+#: residual, one per synapse per update
+COUNT_KEYS = ("up", "down", "refresh_up", "refresh_down", "accumulator")
 _LUT_POINTS = 4097
 _Q_BINS = 16385
 
@@ -516,6 +521,8 @@ class DeviceSynapses:
             raise ParameterError(f"update dW[{k}] has shape {dw.shape}, weights have {self.u_p[k].shape}")
         inv = self._inv[k]
         up_, um_ = self.u_p[k], self.u_m[k]
+        if cfg.policy == "accumulate":
+            self.counts[k]["accumulator"] += int(dw.size)
         if cfg.scheme == "potentiate":
             # dW > 0: potentiate G+; dW < 0: potentiate G-.  One compiled pass computes
             # x = |dW| / local step, the policy's pulse count and the pulsed synapses.

@@ -8,6 +8,7 @@ of the rule's own statistics.
 import numpy as np
 import pytest
 
+from eqspike.errors import ParameterError
 from eqspike.circuits.profile import CrossbarProfile, NeuronProfile
 from eqspike.devices.profile import DeviceProfile
 from eqspike.network.config import TrainConfig
@@ -191,3 +192,30 @@ def test_neuron_transfer_interpolates_clips_and_keeps_dtype():
     np.testing.assert_allclose(hs(z), np.clip(z, 0, 1), atol=1e-6)
     assert step_time_s(prof) == pytest.approx(5e-6)
     assert steps_per_second(prof, theta=2.0) == pytest.approx(4e5)
+
+
+def test_ledger_prices_accumulator_updates_of_the_accumulate_policy():
+    sizes = (3, 2)
+    neuron = NeuronProfile.ideal_hard_sigmoid(max_rate_Hz=1e6, energy_per_spike_J=1e-14,
+                                              leakage_power_W=1e-9)
+    xbar = CrossbarProfile.ideal(read_voltage_V=0.1, read_pulse_width_s=1e-8,
+                                 wire_energy_per_event_J=1e-16)
+    dev = DeviceProfile.ideal(n_levels=11, g_min_S=1e-6, g_max_S=11e-6, write_energy_J=1e-12)
+    net = Network.init(sizes, np.random.default_rng(0))
+    net.W[0][...] = 0.0
+    syn = DeviceSynapses(dev, DeviceSynapseConfig(policy="accumulate", refresh="none"))
+    net.synapses = syn
+    syn.attach(net)
+    for _ in range(3):   # 0.04 per update: one pulse per synapse at the third
+        net.apply_update([np.full((3, 2), 0.04, np.float32)], [None])
+    led = EnergyLedger(sizes, neuron, xbar, dev, accumulator_energy_J=2e-12)
+    led.record({"spikes_free": [0, 0], "spikes_nudged": [0, 0], "steps_free": 1,
+                "steps_nudged": 1}, 4, training=True)
+    led.record_pulses(syn.take_counts())
+    led.sample_conductances(net)
+    s = led.summary()
+    assert s["pulses_per_training_example"] == pytest.approx(6 / 4)
+    assert s["accumulator_updates_per_training_example"] == pytest.approx(18 / 4)
+    assert s["train_write_J"] == pytest.approx((6 * 1e-12 + 18 * 2e-12) / 4, rel=1e-9)
+    with pytest.raises(ParameterError, match="accumulator_energy_J"):
+        EnergyLedger(sizes, neuron, xbar, dev, accumulator_energy_J=-1.0)

@@ -254,3 +254,65 @@ def test_compiled_stochastic_rounding_is_unbiased():
     n = syn.take_counts()[0]["up"]
     assert abs(n / dw.size - 0.3) < 0.005  # 200,000 Bernoulli(0.3): sd 0.001
     np.testing.assert_allclose(np.unique(np.abs(net.W[0])), [0.0, step], rtol=1e-3, atol=1e-9)
+
+
+# ------------------------------------------------------------------ accumulate (mixed precision)
+@pytest.mark.parametrize("scheme", ["potentiate", "balanced"])
+def test_accumulate_policy_pulses_whole_steps_and_keeps_the_residual(scheme):
+    net, syn = make(ideal11(), shape=(1, 3), policy="accumulate", scheme=scheme, refresh="none")
+    W0 = net.W[0].copy()
+    d = np.array([[0.04, -0.04, 0.06]], np.float32)
+    for _ in range(2):
+        net.apply_update([d], [None])
+    # 0.08 / -0.08 accumulated: below one step (0.1), no pulse yet; 0.12 -> one pulse
+    np.testing.assert_allclose(net.W[0] - W0, [[0.0, 0.0, 0.1]], atol=1e-6)
+    np.testing.assert_allclose(syn.resid[0], [[0.08, -0.08, 0.02]], atol=1e-6)
+    net.apply_update([d], [None])
+    np.testing.assert_allclose(net.W[0] - W0, [[0.1, -0.1, 0.1]], atol=1e-6)
+    np.testing.assert_allclose(syn.resid[0], [[0.02, -0.02, 0.08]], atol=1e-6)
+    c = syn.take_counts()[0]
+    assert c["up"] + c["down"] == 3
+    # updates of opposite sign cancel in the residual: no pulse at all
+    W1 = net.W[0].copy()
+    net.apply_update([-d], [None])
+    net.apply_update([d], [None])
+    c = syn.take_counts()[0]
+    assert c["up"] + c["down"] == 0 and c["accumulator"] == 2 * 3   # 2 updates x 3 synapses
+    np.testing.assert_array_equal(net.W[0], W1)
+    np.testing.assert_allclose(syn.resid[0], [[0.02, -0.02, 0.08]], atol=1e-6)
+
+
+def test_accumulate_sends_fewer_pulses_than_stochastic_on_zero_mean_updates():
+    prof = DeviceProfile.from_neurosim(1.0, -1.0, 128, c2c_sigma=0.0)
+    rng = np.random.default_rng(5)
+    dws = [rng.normal(0, 2e-3, (40, 30)).astype(np.float32) for _ in range(60)]
+    counts = {}
+    for policy in ("stochastic", "accumulate"):
+        net, syn = make(prof, shape=(40, 30), W0=0.0, policy=policy, refresh="none",
+                        w_max=1.0)
+        for d in dws:
+            net.apply_update([d], [None])
+        counts[policy] = syn.take_counts()[0]["up"]
+        # both follow the summed update to within a few steps (the level grid)
+        err = np.abs(net.W[0] - np.sum(dws, axis=0)).mean()
+        assert err < 0.03, (policy, err)
+    assert counts["accumulate"] < 0.3 * counts["stochastic"], counts
+
+
+def test_accumulate_residual_survives_a_checkpoint():
+    prof = DeviceProfile.from_neurosim(1.0, -1.0, 64, c2c_sigma=0.01)
+    rng = np.random.default_rng(0)
+    dws = [rng.normal(0, 0.01, (20, 10)).astype(np.float32) for _ in range(4)]
+    net, syn = make(prof, shape=(20, 10), W0=0.05, policy="accumulate")
+    net.apply_update([dws[0]], [None])
+    assert np.abs(syn.resid[0]).max() > 0
+    st = {k: v.copy() for k, v in syn.state().items()}
+    W_saved = net.W[0].copy()
+    for d in dws[1:]:
+        net.apply_update([d], [None])
+    net2, syn2 = make(prof, shape=(20, 10), W0=0.0, policy="accumulate", seed=7)
+    syn2.load_state(st)
+    net2.W[0][...] = W_saved
+    for d in dws[1:]:
+        net2.apply_update([d], [None])
+    np.testing.assert_array_equal(net.W[0], net2.W[0])
