@@ -70,7 +70,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _characterize(args: argparse.Namespace) -> int:
-    from eqspike.atomic import ensure_dir
+    from eqspike.atomic import output_dir
     from eqspike.params import parse_overrides
     overrides = parse_overrides(args.param)
     if args.circuit == CROSSBAR:
@@ -78,8 +78,8 @@ def _characterize(args: argparse.Namespace) -> int:
         import shutil
         from eqspike.cache import entry_dir
         from .crossbar import crossbar_profile
-        out = ensure_dir(args.out)
-        prof = crossbar_profile(cache=not args.no_cache, **overrides)
+        with output_dir(args.out) as out:   # removed again if a bad value is refused
+            prof = crossbar_profile(cache=not args.no_cache, **overrides)
         src = entry_dir("circuit", prof.provenance["netlist_hash"])
         for f in src.iterdir():
             if f.is_file() and not f.name.startswith("."):

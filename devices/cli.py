@@ -126,12 +126,13 @@ def _characterize(args: argparse.Namespace) -> int:
 
 def _fit(args: argparse.Namespace) -> int:
     from pathlib import Path
-    from eqspike.atomic import ensure_dir, write_csv
+    from eqspike.atomic import output_dir, write_csv
     from .fit import fit_csv
-    out = ensure_dir(args.out)
-    prof, data, m = fit_csv(args.csv, name=args.name, method=args.method, pulse_up_V=args.pulse_up_V,
-                            pulse_down_V=args.pulse_down_V, pulse_width_s=args.pulse_width_s,
-                            read_voltage_V=args.read_voltage_V, png=str(out / "fit.png"))
+    with output_dir(args.out) as out:   # removed again if the data are refused
+        prof, data, m = fit_csv(args.csv, name=args.name, method=args.method,
+                                pulse_up_V=args.pulse_up_V, pulse_down_V=args.pulse_down_V,
+                                pulse_width_s=args.pulse_width_s,
+                                read_voltage_V=args.read_voltage_V, png=str(out / "fit.png"))
     prof.to_json(out / "profile.json")
     write_csv(out / "fit.csv", data)
     print(f"{prof.name}: G {prof.g_min_S:.4g}-{prof.g_max_S:.4g} S, NL {prof.nl_ltp:.3g}/{prof.nl_ltd:.3g}, "
@@ -141,16 +142,17 @@ def _fit(args: argparse.Namespace) -> int:
 
 def _variability(args: argparse.Namespace) -> int:
     from pathlib import Path
-    from eqspike.atomic import ensure_dir, write_json, write_parquet
+    from eqspike.atomic import output_dir, write_json, write_parquet
     from eqspike.params import parse_overrides
     from .pulses import resolve
     from .variability import monte_carlo
     spec, params = resolve(args.model, None, parse_overrides(args.param))
-    ensure_dir(args.out)
-    res = monte_carlo(spec, params, n_devices=args.devices,
-                      n_pulses=args.pulses, d2d_sigma=args.d2d_sigma, c2c_sigma=args.c2c_sigma,
-                      strategy=args.strategy, workers=args.workers, seed=args.seed, progress=True,
-                      png=str(Path(args.out) / "variability.png"))
+    with output_dir(args.out):   # removed again if a bad value is refused
+        res = monte_carlo(spec, params, n_devices=args.devices,
+                          n_pulses=args.pulses, d2d_sigma=args.d2d_sigma,
+                          c2c_sigma=args.c2c_sigma, strategy=args.strategy,
+                          workers=args.workers, seed=args.seed, progress=True,
+                          png=str(Path(args.out) / "variability.png"))
     write_parquet(Path(args.out) / "variability.parquet", res.table)
     write_json(Path(args.out) / "variability.json", res.summary)
     s = res.summary

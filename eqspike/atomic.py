@@ -5,6 +5,7 @@ and renames it over the target (``os.replace`` is atomic on POSIX).
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -50,6 +51,25 @@ def ensure_dir(path: str | os.PathLike, option: str = "--out") -> Path:
                              f"({e.strerror or e}); give a writable folder") from None
     return path
 
+
+
+@contextlib.contextmanager
+def output_dir(path: str | os.PathLike, option: str = "--out"):
+    """:func:`ensure_dir` as a context: the folder is created (and checked) at
+    once, and removed again if it was created here and is still empty when the
+    block raises, so a run refused for a bad parameter leaves nothing behind."""
+    path = Path(path)
+    existed = path.exists()
+    out = ensure_dir(path, option)
+    try:
+        yield out
+    except BaseException:
+        if not existed:
+            try:
+                out.rmdir()   # only succeeds when empty
+            except OSError:
+                pass
+        raise
 
 def write_bytes(path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically."""

@@ -105,7 +105,17 @@ class Dataset:
         return int(max(self.y_train.max(initial=0), self.y_test.max(initial=0)) + 1)
 
     def subset(self, n_train: int | None = None, n_test: int | None = None) -> "Dataset":
-        """The first ``n_train`` training and ``n_test`` test examples."""
+        """The first ``n_train`` training and ``n_test`` test examples.
+
+        Asking for more examples than the dataset holds is an error (a run
+        would otherwise silently train on fewer images than requested).
+        """
+        from eqspike.errors import ParameterError
+        for name, n, have in (("n_train", n_train, len(self.x_train)),
+                              ("n_test", n_test, len(self.x_test))):
+            if n is not None and not (1 <= n <= have):
+                raise ParameterError(f"parameter '{name}' = {n!r} is outside the allowed range "
+                                     f"[1, {have}] ({self.name} has {have} examples)")
         return Dataset(self.x_train[:n_train], self.y_train[:n_train],
                        self.x_test[:n_test], self.y_test[:n_test], self.name, self.source_dir)
 

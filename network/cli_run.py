@@ -68,10 +68,11 @@ def _add_common(p) -> None:
     g.add_argument("--rho", default="neuron", choices=("neuron", "hard_sigmoid"),
                    help="activation: the neuron's f-I curve, or the hard sigmoid (default: neuron)")
     g = p.add_argument_group("synapses (differential device pairs)")
-    g.add_argument("--policy", default="stochastic", choices=POLICIES,
+    g.add_argument("--policy", default="accumulate", choices=POLICIES,
                    help="pulse count from dW: sign (Manhattan), round, stochastic rounding, "
                         "accumulate (mixed precision: a digital residual per synapse, pulses "
-                        "for whole steps only) (default: stochastic)")
+                        "for whole steps only; its adds are priced in the ledger at 0.9 pJ each) "
+                        "(default: accumulate, measured best: docs/hardware.md)")
     g.add_argument("--scheme", default="potentiate", choices=SCHEMES,
                    help="which device gets the pulses (default: potentiate)")
     g.add_argument("--w-max", type=_floats, default=(0.07, 0.14), metavar="W1[,W2]",

@@ -54,8 +54,9 @@ def plot_energy_bars(breakdown, path: Path) -> Path:
     inf_phase = "inference" if (df.phase == "inference").any() else "free"
     cols = {"inference": df[df.phase == inf_phase],
             "training example": df[df.phase.isin(["free", "nudged", "write"])]}
-    comps = ["spikes", "synaptic events", "leakage", "writes (programming pulses)", "refresh writes"]
-    colors = ["#1f77b4", "#ff7f0e", "#7f7f7f", "#d62728", "#9467bd"]
+    comps = ["spikes", "synaptic events", "leakage", "writes (programming pulses)", "refresh writes",
+             "accumulator updates"]
+    colors = ["#1f77b4", "#ff7f0e", "#7f7f7f", "#d62728", "#9467bd", "#2ca02c"]
     bottoms = np.zeros(len(cols))
     for c, color in zip(comps, colors):
         vals = np.array([d[d.chart == c]["energy_per_example_J"].sum() for d in cols.values()])

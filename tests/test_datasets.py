@@ -108,6 +108,17 @@ def test_load_good_folder(tmp_path, gz):
     assert d.source_dir == tmp_path / "tiny" and d.name == "tiny"
 
 
+
+def test_subset_beyond_the_dataset_is_refused(tmp_path):
+    from eqspike.errors import ParameterError
+    write_set(tmp_path / "tiny", make_set(), gz=True)
+    d = ds.load_dataset(tmp_path / "tiny", name="tiny", download=False)
+    assert d.subset(12, 4).x_train.shape == (12, 16)
+    with pytest.raises(ParameterError, match=r"'n_train' = 31 .*\[1, 30\]"):
+        d.subset(31, None)
+    with pytest.raises(ParameterError, match=r"'n_test' = 11 .*\[1, 10\]"):
+        d.subset(None, 11)
+
 def test_search_order_root_and_env(tmp_path, monkeypatch):
     write_set(tmp_path / "root" / "tiny", seed=1)
     # explicit root holding <name>/

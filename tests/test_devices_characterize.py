@@ -95,6 +95,7 @@ def test_cli_bad_out_and_out_of_range_counts(tmp_path, cache, capsys):
                        (["--pulses", "100000000"], ("n_pulses", "100000000", "[1, 10000]"))):
         assert main([*var, *bad, "--out", str(tmp_path / "v")]) == 2
         _one_line_error(capsys, *words)
+        assert not (tmp_path / "v").exists()   # the refused run leaves no empty folder
     assert main([*var, "--out", str(a_file)]) == 2
     _one_line_error(capsys, "--out", "not a folder")
     # a bad parameter is reported before any output folder is made
