@@ -26,10 +26,11 @@ dimensionless (weights W = (G+ - G-) / G_ref).
 Training recipe: the eqspike rule's defaults (docs/eqspike-rule.md: Bernoulli
 spikes with common noise in the +-beta phases, pairing both, end-of-phase
 averaging over 10 steps, sigma-delta inference), beta 1, lr 0.1 / 0.03,
-cosine schedule.  Default size: all 60,000 training / 10,000 test images x
-3 epochs (about 3.5 min on 2 idle cores once the ngspice characterisations
-are cached); --full: 12 epochs (14.8 min measured while sharing the 2 cores).  Use --n-train/--n-test/
---epochs for a quicker look.
+cosine schedule; synapse pulses by the accumulate policy (a digital residual
+per synapse: docs/hardware.md).  Default size: all 60,000 training / 10,000
+test images x 3 epochs (2.0 min on 2 idle cores once the ngspice
+characterisations are cached); --full: 12 epochs (about 7.5 min).  Use
+--n-train/--n-test/--epochs for a quicker look.
 
 Report folder (--out, default reports/<UTC timestamp>): report.md (slides-
 ready summary), energy_breakdown.csv/.png, energy_summary.json,
@@ -86,7 +87,7 @@ def _add_common(p) -> None:
                    help="snap G to the device's n_levels states (default: levels)")
     g = p.add_argument_group("training")
     g.add_argument("--full", action="store_true",
-                   help="paper scale: 12 epochs instead of 3 (about 15 min on 2 cores)")
+                   help="paper scale: 12 epochs instead of 3 (about 7.5 min on 2 idle cores)")
     g.add_argument("--n-train", type=int, default=None,
                    help="training images (default: all 60,000)")
     g.add_argument("--n-test", type=int, default=None,

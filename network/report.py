@@ -232,6 +232,11 @@ def write_report(out: Path, *, cfg, syn_cfg, result, notes: dict[str, str], devi
                   f"- synapse policy: {syn_cfg.policy} pulses, {syn_cfg.scheme} scheme, w_max {syn_cfg.w_max}, "
                   f"max {syn_cfg.max_pulses} pulses per update, refresh {syn_cfg.refresh} every "
                   f"{syn_cfg.refresh_every} updates, quantize {syn_cfg.quantize}"]
+        if syn_cfg.policy == "accumulate":
+            lines.append("- accumulate policy: one digital residual per synapse, read-added-written "
+                         "at every update; priced as 'accumulator updates' at "
+                         f"{fmt_J(result.ledger.accumulator_energy_J)} each (Horowitz 45 nm fp32 add, "
+                         "arithmetic only: a floor; SRAM access would add to it)")
     lines += [f"- neuron: {neuron.name} ({neuron.circuit}), max rate {neuron.max_rate_Hz / 1e3:.4g} kHz, "
               f"{fmt_J(neuron.energy_per_spike_J)} per spike, leakage {neuron.leakage_power_W:.3g} W, "
               f"input scale {neuron.input_scale_A:.3g} A",

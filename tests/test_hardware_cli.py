@@ -35,6 +35,9 @@ def test_run_writes_report_folder(tmp_path, mnist_dir, profile_json, capsys):
     assert "Test accuracy" in text and "Assumptions" in text and "nl1_64" in text
     bd = pd.read_csv(out / "energy_breakdown.csv")
     assert {"inference", "free", "nudged", "write"} <= set(bd.phase)
+    # the default pulse policy keeps a digital residual per synapse: priced and stated
+    assert "accumulator updates" in set(bd.component)
+    assert "accumulate policy" in text
     assert "report:" in capsys.readouterr().out
 
 
