@@ -9,13 +9,18 @@ membranes and updates up to float32 rounding (asserted in
 - ``dense``: per step, ``theta * S @ W`` with BLAS matrix products over all
   presynaptic neurons, spikes or not; the per-step updates are stacked and
   contracted with one matrix product per phase.
-- ``event``: a compiled kernel (numba, threads over images) that, per step,
-  gathers only the rows of ``W`` of the presynaptic neurons that spiked
-  (and the rows of ``W.T`` for feedback spikes), draws spikes only for
-  input pixels that are nonzero, and accumulates the weight update only at
-  spike events (a row ``dW[i, :] += w * d rho_post`` per presynaptic spike,
-  a column per postsynaptic spike).  Its cost per step is proportional to
-  the number of spikes, not to the number of synapses.
+- ``event``: compiled kernels (numba, threads over chunks of images) that
+  draw the input spikes of the whole phase first (the input is clamped, so
+  they do not depend on the network; zero pixels are never visited), then
+  step the layers, each step gathering only the rows of ``W`` of the
+  presynaptic neurons that spiked (and the rows of ``W.T`` for feedback
+  spikes), and accumulate the weight update only at spike events (a row
+  ``dW[i, :] += w * d rho_post`` per presynaptic spike, a column per
+  postsynaptic spike; the input-layer rows after the phase, grouped by
+  pixel).  Its cost per step is proportional to the number of spikes, not
+  to the number of synapses.  :func:`phase_event_multi` runs the +beta and
+  -beta phases side by side when they share the seed: their input spikes,
+  drive and input-layer update rows are computed once.
 
 Accumulating the updates over the steps of a phase and applying them once
 per mini-batch is mathematically the same as applying each step's update
