@@ -191,6 +191,17 @@ class EqSpikeRule:
                 "steps_free": T1, "steps_nudged": T2 * n_phases,
                 "compute_path": path}
 
+    def state(self) -> dict[str, np.ndarray]:
+        """What a checkpoint keeps: the compute path ``auto`` settled on (so a resumed run
+        does not re-time the dense path and continues bit for bit)."""
+        return {"chosen_path": np.array(self.chooser.chosen or "")}
+
+    def load_state(self, arrays: dict[str, np.ndarray]) -> None:
+        """Restore :meth:`state` (an older checkpoint without it changes nothing)."""
+        chosen = str(arrays.get("chosen_path", ""))
+        if chosen in ev.COMPUTE_PATHS[1:] and self.p.compute == "auto":
+            self.chooser.chosen = chosen
+
     def predict(self, net, x) -> tuple[np.ndarray, dict]:
         """Free phase only (encoders: ``infer_encoder``): prediction and spike statistics."""
         x = np.clip(np.asarray(x, np.float32), 0.0, 1.0)
