@@ -270,18 +270,6 @@ def _rho(v, code, tab, lo, step):
 
 
 @njit(inline="always")
-def _rate_to_spike(code, rate, acc, th, seed, b, t, g, N):
-    """Branch-light encoder step; returns (spike 0/1, new acc)."""
-    if code == 0:
-        a = acc + rate
-        s = 1 if a >= th else 0
-        return s, a - th * s
-    cnt = (np.uint64(b) * _CSTEPS + np.uint64(t)) * np.uint64(N) + np.uint64(g)
-    s = 1 if _uniform(seed, cnt) * th < rate else 0
-    return s, acc
-
-
-@njit(inline="always")
 def _encode_layer(code, rates, acc, sp, n, th, seed, base):
     """Spikes of one layer of one image into ``sp[:n]`` (0/1); sigma-delta updates ``acc``."""
     if code == 0:
