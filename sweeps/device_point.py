@@ -52,6 +52,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from eqspike.errors import ParameterError
+from eqspike.network.synapses import POLICIES, SCHEMES
 from eqspike.params import param, validate
 from eqspike.sweeps.points import Budget, register_point
 
@@ -93,9 +94,10 @@ class DevicePointParams:
                                   doc="energy per programming pulse (neurosim, ideal; "
                                       "TaOx: 1.6 V, 50 ns at ~10 uS)")
     # ---- synapse programming
-    policy: str = param("stochastic", unit="", choices=("sign", "round", "stochastic"),
-                        doc="pulse count from dW (see network/synapses.py)")
-    scheme: str = param("potentiate", unit="", choices=("potentiate", "balanced"),
+    policy: str = param("stochastic", unit="", choices=POLICIES,
+                        doc="pulse count from dW: sign, round, stochastic, accumulate (a digital "
+                            "residual per synapse; see network/synapses.py)")
+    scheme: str = param("potentiate", unit="", choices=SCHEMES,
                         doc="which device of the pair is pulsed")
     w_max: float = param(1.0, unit="", low=0, low_open=True,
                          doc="weight of one device over its full range")

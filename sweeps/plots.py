@@ -60,7 +60,7 @@ def energy_columns(df, manifest: Mapping[str, Any] | None = None) -> list[str]:
     ``device_*`` / ``neuron_*`` profile figures excluded)."""
     params = set(param_columns(df, manifest))
     return [c for c in df.columns if c.endswith("_J") and c not in params
-            and not c.startswith(("device_", "neuron_")) and np.issubdtype(df[c].dtype, np.number)]
+            and not c.startswith(("device_", "neuron_")) and _is_numeric(df[c])]
 
 
 def summarize(df, swept: Sequence[str], manifest: Mapping[str, Any] | None = None):
@@ -118,7 +118,10 @@ def pareto_front(energy: np.ndarray, acc: np.ndarray) -> np.ndarray:
 
 
 def _is_numeric(s) -> bool:
-    return np.issubdtype(s.dtype, np.number) and not np.issubdtype(s.dtype, np.bool_)
+    """True for numeric, non-boolean columns (pandas extension dtypes such as the
+    string dtype of a swept text parameter are not numeric)."""
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+    return bool(is_numeric_dtype(s.dtype) and not is_bool_dtype(s.dtype))
 
 
 def _use_log(vals: np.ndarray) -> bool:

@@ -115,6 +115,9 @@ class ToyParams:
     sleep_s: float = param(0.0, unit="s", low=0, high=3600, doc="sleep this long (tests kills)")
     work_s: float = param(0.0, unit="s", low=0, high=3600,
                           doc="busy single-core numpy work this long (throughput benchmark)")
+    variant: str = param("a", unit="", choices=("a", "b"),
+                         doc="a text label that does not change the result (text-valued axes, "
+                             "like a device's pulse policy)")
 
     def __post_init__(self) -> None:
         validate(self)

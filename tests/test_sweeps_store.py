@@ -185,6 +185,24 @@ noise = [0.0, 0.01]
     assert {"acc_vs_x.png", "acc_vs_y.png", "acc_vs_noise.png", "heatmap_x_y.png"} <= names
 
 
+def test_text_valued_axis_is_summarised_and_plotted(tmp_path):
+    """Used to fail: a swept text parameter (e.g. policy) has pandas' string dtype,
+    which numpy's issubdtype cannot interpret; the plot command crashed."""
+    spec = loads_spec("""
+[sweep]
+name = "text_axis"
+point = "toy"
+[sweep.vary]
+variant = ["a", "b"]
+x = [0.0, 0.5]
+""")
+    run_sweep(spec, tmp_path, workers=0, progress=False)
+    df = read_results(tmp_path)
+    names = {p.name for p in plot_results(df, tmp_path / "plots", ResultStore(tmp_path).manifest())}
+    assert {"acc_vs_variant.png", "acc_vs_x.png", "heatmap_variant_x.png"} <= names
+    assert len(summarize(df, ["variant", "x"], ResultStore(tmp_path).manifest())) == 4
+
+
 def test_cli_points_lists_parameters_with_units(capsys):
     from eqspike.cli import main
     assert main(["sweep", "points", "eqspike_device"]) == 0
