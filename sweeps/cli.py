@@ -59,6 +59,9 @@ def register(subparsers) -> None:
     r.add_argument("--scheduler", default=None, metavar="ADDR",
                    help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 "
                         "(default: start a LocalCluster)")
+    r.add_argument("--connect-timeout", type=float, default=30.0, metavar="SECONDS",
+                   help="with --scheduler: seconds to wait for the scheduler to answer, in "
+                        "(0, 3600] (default: 30)")
     r.add_argument("--retry-failed", action="store_true",
                    help="rerun points recorded as failed (default: skip every stored point)")
     r.add_argument("--data-dir", default=None,
@@ -119,6 +122,7 @@ def cmd_run(args) -> int:
     if args.data_dir:
         context["data_dir"] = str(Path(args.data_dir).resolve())
     report = run_sweep(spec, out, workers=args.workers, scheduler=args.scheduler,
+                       connect_timeout_s=args.connect_timeout,
                        retry_failed=args.retry_failed, progress=not args.no_progress,
                        context=context, limit=args.limit)
     print(report.text())

@@ -164,11 +164,14 @@ def local_cluster(n_workers: int):
 def run_sweep(spec: SweepSpec, out: str | os.PathLike, *, workers: int | None = None,
               scheduler: str | None = None, client=None, retry_failed: bool = False,
               progress: bool = True, context: Mapping[str, Any] | None = None,
-              spec_text: str | None = None, limit: int | None = None) -> SweepReport:
+              spec_text: str | None = None, limit: int | None = None,
+              connect_timeout_s: float = 30.0) -> SweepReport:
     """Run every (point, repeat) of ``spec`` not yet stored under ``out``.
 
     ``client``: an existing :class:`distributed.Client` (used as is);
-    ``scheduler``: address of a running scheduler (``tcp://host:8786``);
+    ``scheduler``: address of a running scheduler (``tcp://host:8786``),
+    connected to (within ``connect_timeout_s`` seconds) before anything is
+    written under ``out``;
     otherwise a LocalCluster of ``workers`` processes (default: CPU count;
     ``workers=0`` runs inline in this process, no Dask).  ``context`` is
     passed to the point function and does not enter the point ids (e.g.
@@ -176,6 +179,11 @@ def run_sweep(spec: SweepSpec, out: str | os.PathLike, *, workers: int | None = 
     (point, repeat) tasks, in spec order (quick tries, benchmarks).
     """
     t0 = time.perf_counter()
+    if scheduler is not None and client is None:
+        with connect(scheduler, connect_timeout_s) as cl:
+            return run_sweep(spec, out, workers=workers, client=cl, retry_failed=retry_failed,
+                             progress=progress, context=context, spec_text=spec_text,
+                             limit=limit)
     store = ResultStore(out)
     with store.lock():
         return _run_locked(spec, store, t0, workers=workers, scheduler=scheduler, client=client,
@@ -219,15 +227,6 @@ def _run_locked(spec: SweepSpec, store: ResultStore, t0: float, *, workers, sche
         elif client is not None:
             n_workers_used = len(client.scheduler_info().get("workers", {}))
             _run_on_client(client, todo, context, record)
-        elif scheduler is not None:
-            from distributed import Client
-            try:
-                cl = Client(scheduler, timeout="30s")
-            except (OSError, TimeoutError) as e:
-                raise ParameterError(f"--scheduler {scheduler!r}: cannot connect ({e})") from None
-            with cl:
-                n_workers_used = len(cl.scheduler_info().get("workers", {}))
-                _run_on_client(cl, todo, context, record)
         else:
             n = workers if workers else (os.cpu_count() or 1)
             n = max(1, min(n, len(todo)))
@@ -240,6 +239,19 @@ def _run_locked(spec: SweepSpec, store: ResultStore, t0: float, *, workers, sche
     return SweepReport(out=store.root, n_tasks=n_tasks, n_skipped=skipped, n_ok=counts["ok"],
                        n_failed=counts["failed"], wall_s=time.perf_counter() - t0,
                        workers=n_workers_used)
+
+
+def connect(scheduler: str, timeout_s: float = 30.0):
+    """A :class:`distributed.Client` of the scheduler at ``scheduler``; a
+    :class:`ParameterError` naming the address if none answers in ``timeout_s`` s."""
+    if not (isinstance(timeout_s, (int, float)) and 0 < timeout_s <= 3600):
+        raise ParameterError(f"--connect-timeout = {timeout_s!r} is outside the allowed range "
+                             "(0, 3600] s")
+    from distributed import Client
+    try:
+        return Client(scheduler, timeout=f"{float(timeout_s)}s")
+    except (OSError, TimeoutError, ValueError) as e:
+        raise ParameterError(f"--scheduler {scheduler!r}: cannot connect ({e})") from None
 
 
 def _run_on_client(client, todo: list[Task], context: Mapping[str, Any], record) -> None:

@@ -175,3 +175,58 @@ def test_real_point_tiny_network_on_two_workers(client, tmp_path, mnist_dir):
     assert df["neuron_profile_hash"].nunique() == 1 and df["crossbar_profile_hash"].nunique() == 1
     assert (df["gpu_h100_ratio_inference"] > 0).all()
     assert (df["device_source"] == "spice").all() and (df["device_model"] == "taox_rram").all()
+
+
+def test_cli_sweep_on_a_separately_started_scheduler_and_worker(tmp_path):
+    """``--scheduler ADDR``: the sweep runs on a cluster this process did not start
+    (a ``dask scheduler`` and a ``dask worker`` as their own OS processes, as on a real
+    cluster), and writes the same rows as an inline run."""
+    from eqspike.cli import main
+    dask_bin = Path(sys.executable).with_name("dask")
+    if not dask_bin.exists():
+        pytest.skip("the dask command-line tool is not installed next to this Python")
+    sfile = tmp_path / "scheduler.json"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    procs = [subprocess.Popen([str(dask_bin), "scheduler", "--scheduler-file", str(sfile),
+                               "--port", "0", "--dashboard-address", ":0", "--no-show"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)]
+    try:
+        for _ in range(300):
+            if sfile.exists() and sfile.stat().st_size > 0:
+                break
+            time.sleep(0.1)
+        import json
+        addr = json.loads(sfile.read_text())["address"]
+        procs.append(subprocess.Popen([str(dask_bin), "worker", addr, "--nworkers", "1",
+                                       "--nthreads", "1", "--no-dashboard",
+                                       "--local-directory", str(tmp_path / "w")],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                      env=env))
+        with distributed.Client(addr, timeout="30s") as cl:
+            cl.wait_for_workers(1, timeout=60)
+        spec_path = tmp_path / "spec.toml"
+        spec_path.write_text(SPEC.replace("sleep_s = 0.2", "sleep_s = 0.0"))
+        assert main(["sweep", "run", str(spec_path), "--scheduler", addr,
+                     "--out", str(tmp_path / "out"), "--no-progress"]) == 0
+        df = read_results(tmp_path / "out")
+        assert len(df) == 8 and (df.status == "ok").sum() == 6
+        run_sweep(load_spec(spec_path), tmp_path / "inline", workers=0, progress=False)
+        ref = read_results(tmp_path / "inline")
+        a = df[df.status == "ok"].set_index("point_id")["test_acc"].sort_index()
+        b = ref[ref.status == "ok"].set_index("point_id")["test_acc"].sort_index()
+        np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
+        # a scheduler nobody listens at: one clear error, nothing written
+        assert main(["sweep", "run", str(spec_path), "--scheduler", "tcp://127.0.0.1:9",
+                     "--connect-timeout", "2", "--out", str(tmp_path / "never"),
+                     "--no-progress"]) == 2
+        assert not (tmp_path / "never").exists()
+        assert main(["sweep", "run", str(spec_path), "--scheduler", addr,
+                     "--connect-timeout", "-1", "--out", str(tmp_path / "never")]) == 2
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
