@@ -60,6 +60,24 @@ def test_cli_list_and_characterize(tmp_path, cache, capsys):
         assert err.startswith("eqspike: error:") and "Traceback" not in err
 
 
+def test_cli_characterize_yakopcic(tmp_path, cache, capsys):
+    """The Yakopcic model end to end through the CLI: profile, pinched loop, many levels."""
+    import json
+    out = tmp_path / "yk"
+    assert main(["device", "characterize", "--model", "yakopcic", "--pulses", "30", "--out", str(out)]) == 0
+    assert "yakopcic" in capsys.readouterr().out
+    prof = DeviceProfile.from_json(out / "profile.json")
+    assert prof.model == "yakopcic" and prof.n_pulses == 30 and prof.n_levels >= 25
+    assert prof.g_max_S > 1.5 * prof.g_min_S and prof.write_energy_up_J > 0
+    assert prof.provenance["parameters"]["a_p_per_s"] == 4000.0
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["iv"]["pinch_ratio"] < 0.01 and m["iv"]["max_branch_ratio"] > 2
+    assert main(["device", "characterize", "--model", "yakopcic", "--param", "x_p=1.2",
+                 "--out", str(tmp_path / "bad")]) == 2
+    err = capsys.readouterr().err
+    assert "x_p" in err and "Traceback" not in err
+
+
 def test_variability_strategies_agree():
     kw = dict(n_devices=3, n_pulses=10, d2d_sigma=0.2, seed=5)
     a = monte_carlo("vteam", strategy="one_netlist", **kw)

@@ -10,7 +10,7 @@ from eqspike.errors import ParameterError
 pytestmark = pytest.mark.spice
 
 
-@pytest.mark.parametrize("model", ["vteam", "taox_rram", "ftj"])
+@pytest.mark.parametrize("model", ["vteam", "taox_rram", "ftj", "yakopcic"])
 def test_memristor_loop_pinched_and_hysteretic(model):
     df, m = iv_loop(model)
     v, i = df["voltage_V"].to_numpy(), df["current_A"].to_numpy()
@@ -37,7 +37,7 @@ def test_fefet_threshold_loop():
     assert m["max_branch_ratio"] > 2  # memory window: the threshold moved
 
 
-@pytest.mark.parametrize("model", ["vteam", "taox_rram", "fefet"])
+@pytest.mark.parametrize("model", ["vteam", "taox_rram", "fefet", "yakopcic"])
 def test_pulses_monotone(model):
     df, m, run = pulse_response(model, n_pulses=30)
     g = df["conductance_S"].to_numpy()
@@ -117,6 +117,42 @@ def test_fefet_distinct_levels():
     assert np.all(steps > 1e-3 * (g.max() - g.min()))  # every pulse gives a new level
     assert m["n_levels"] == 32
     assert m["on_off"] > 10
+
+
+def test_yakopcic_follows_published_equations():
+    """ngspice's Yakopcic subcircuit against the published equations (EDL 2011 /
+    TCAD 2013) integrated with scipy on the same waveform; 10 us pulses carry
+    the state past x_p and below 1 - x_n, so both window branches are checked."""
+    from scipy.integrate import solve_ivp
+    from eqspike.params import replace_checked
+    spec = get_model("yakopcic")
+    p = spec.params()
+    drive = replace_checked(spec.drive, {"pulse_width_s": 1e-5})
+    run = simulate_train(spec, p, drive=drive, n_up=10, n_down=10)
+    s = run.schedule
+    tp = np.array([t for t, _ in s.gate_points])
+    vp = np.array([v for _, v in s.gate_points])
+    sol = solve_ivp(lambda t, x: [float(p.state_rate_per_s(np.interp(t, tp, vp), x[0]))], (0, s.stop_s),
+                    [p.x0], t_eval=s.read_s, max_step=drive.rise_s / 2, rtol=1e-8, atol=1e-10)
+    x = sol.y[0]
+    assert x.max() > p.x_p + 0.2 and x[-1] < 1 - p.x_n - 0.1  # both windows exercised
+    g_ref = p.conductance_S(x, drive.read_V)
+    assert np.allclose(run.conductance_S[0], g_ref, rtol=0.01)
+    # the I-V law: I = a1 x sinh(b V), linear in x (the read sees the state only through x)
+    assert p.conductance_S(0.5) == pytest.approx(0.5 * p.conductance_S(1.0))
+    # eta = -1 reverses the polarity: the default (positive) pulses now depress
+    rev = simulate_train(spec, spec.params({"eta": -1}), n_up=5, n_down=5).conductance_S[0]
+    assert np.all(np.diff(rev[:6]) < 0) and np.all(np.diff(rev[5:]) > 0)
+
+
+def test_yakopcic_bad_parameters_refused():
+    spec = get_model("yakopcic")
+    for name, bad in (("x_p", 1.0), ("x_n", -0.1), ("a1_A", 0.0), ("b_per_V", float("nan")),
+                      ("a_p_per_s", -4000.0), ("x0", 1.5), ("eta", 0), ("v_n_V", -0.15)):
+        with pytest.raises(ParameterError, match=f"parameter '{name}'"):
+            spec.params({name: bad})
+    with pytest.raises(ParameterError, match="bogus"):
+        spec.params({"bogus_V": 1.0})
 
 
 def test_bad_inputs_clear_errors():

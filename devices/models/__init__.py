@@ -13,6 +13,7 @@ name                    model                                           default 
 ``taox_rram``           PKU model, TaOx/HfOx-like calibration           anchor row: Wu et al. IEEE EDL 2017 (via NeuroSim)
 ``fefet``               multi-domain FeFET, NLS/Merz kinetics           Jerry et al. IEDM 2017; Ni et al. 2018
 ``ftj``                 ferroelectric tunnel junction (parallel domains) Chanthbouala et al. Nature Materials 2012
+``yakopcic``            Yakopcic generalized memristor (sinh I-V)       Yakopcic et al. IEEE EDL 2011 / IEEE TCAD 2013 (Oblea device fit)
 ======================  ==============================================  =========================================
 
 Use a subcircuit in your own netlist::
@@ -34,9 +35,11 @@ from .fefet import FeFETParams
 from .ftj import FTJParams
 from .pku_rram import TAOX_HFOX_VALUES, PKURRAMParams
 from .vteam import VTEAMParams
+from .yakopcic import YakopcicParams
 
 __all__ = ["MODELS", "get_model", "ModelSpec", "PulseDrive", "IVDrive", "VTEAMParams",
-           "PKURRAMParams", "TaOxRRAMParams", "FeFETParams", "FTJParams", "params_dict", "sample_d2d"]
+           "PKURRAMParams", "TaOxRRAMParams", "FeFETParams", "FTJParams", "YakopcicParams", "params_dict",
+           "sample_d2d"]
 
 
 def _taox_class():
@@ -98,6 +101,15 @@ MODELS: dict[str, ModelSpec] = {
                          read_V=0.1, read_s=5e-8, gap_s=2e-8),
         iv=IVDrive(amplitude_V=3.5, period_s=1e-5, points=400),
         n_pulses=40, many_in_one=False),
+    "yakopcic": ModelSpec(
+        name="yakopcic", params_cls=YakopcicParams, kind="two_terminal",
+        description="Yakopcic generalized memristor (a x sinh(b V) I-V, thresholds Vp/Vn, windows at xp/xn)",
+        source="Yakopcic et al., IEEE EDL 32(10):1436, 2011; Yakopcic et al., IEEE TCAD 32(8):1201, 2013 "
+               "(Oblea et al. Ag-chalcogenide device fit)",
+        drive=PulseDrive(pulse_up_V=1.0, pulse_down_V=-1.0, pulse_width_s=2e-6, rise_s=1e-7,
+                         read_V=0.1, read_s=1e-6, gap_s=5e-7),
+        iv=IVDrive(amplitude_V=1.0, period_s=1e-3, points=400),
+        n_pulses=100, many_in_one=True),
 }
 
 
