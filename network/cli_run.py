@@ -79,6 +79,10 @@ def _add_common(p) -> None:
     g.add_argument("--w-max", type=_floats, default=(0.07, 0.14), metavar="W1[,W2]",
                    help="weight of one device swept over its full range, per weight layer "
                         "(dimensionless; G_ref = (g_max - g_min) / w_max) (default: 0.07,0.14)")
+    g.add_argument("--accumulator-energy", type=float, default=0.9e-12, metavar="J",
+                   help="energy of one update of a synapse's digital residual (accumulate policy), "
+                        "in J, >= 0 (default: 9e-13 = Horowitz 45 nm fp32 add, a floor; "
+                        "a narrower fixed-point residual costs less)")
     g.add_argument("--max-pulses", type=int, default=8, help="most pulses per synapse per update (default: 8)")
     g.add_argument("--refresh", default="periodic", choices=("none", "periodic"),
                    help="re-program saturating pairs to the same W (default: periodic)")
@@ -161,7 +165,12 @@ def _train_config(args):
 
 
 def _syn_config(args):
+    from eqspike.errors import ParameterError
     from eqspike.network.synapses import DeviceSynapseConfig
+    e = args.accumulator_energy
+    if not (e >= 0 and e < 1e-6):
+        raise ParameterError(f"--accumulator-energy = {e!r} is outside the allowed range "
+                             "[0, 1e-6) J")
     return DeviceSynapseConfig(policy=args.policy, scheme=args.scheme, w_max=args.w_max,
                                max_pulses=args.max_pulses, refresh=args.refresh,
                                refresh_every=args.refresh_every, quantize=args.quantize, seed=args.seed)
@@ -196,10 +205,10 @@ def run_main(args) -> int:
 
     t0 = time.perf_counter()
     progress = not args.no_progress
+    cfg = _train_config(args)      # bad values are refused before the report folder exists
+    syn_cfg = _syn_config(args)
     out = _out_dir(args, "run")
     out.mkdir(parents=True, exist_ok=True)
-    cfg = _train_config(args)
-    syn_cfg = _syn_config(args)
     _say(f"[1/5] device: {args.device}")
     device, d_note = load_device(args.device, progress=_say)
     _say("[2/5] neuron and crossbar circuits")
@@ -214,6 +223,7 @@ def run_main(args) -> int:
          f"{cfg.epochs} epoch(s) with {device.name if device is not None else 'ideal synapses'} "
          f"and neuron '{neuron.name}'")
     res = train_on_hardware(cfg, data, device=device, neuron=neuron, crossbar=xbar,
+                            accumulator_energy_J=args.accumulator_energy,
                             syn_config=syn_cfg, run_dir=out, use_neuron_transfer=args.rho == "neuron",
                             progress=progress, on_epoch=_epoch_printer(cfg))
     _say("[5/5] energy ledger and report")
@@ -263,10 +273,10 @@ def run_compare(args) -> int:
     from eqspike.network.hardware import load_device, train_on_hardware
 
     progress = not args.no_progress
+    cfg = _train_config(args)      # bad values are refused before the report folder exists
+    syn_cfg = _syn_config(args)
     out = _out_dir(args, "compare")
     out.mkdir(parents=True, exist_ok=True)
-    cfg = _train_config(args)
-    syn_cfg = _syn_config(args)
     specs = (["ideal"] if not args.no_ideal else []) + (args.profile or ["taox_rram", "fefet"])
     devices = []
     for spec in specs:  # resolve every profile first: a bad file fails before any training
@@ -280,6 +290,7 @@ def run_compare(args) -> int:
         _say(f"[{i + 1}/{len(devices)}] training with {name} ({note})")
         run_dir = out / f"{i:02d}-{name}"
         res = train_on_hardware(cfg, data, device=dev, neuron=neuron, crossbar=xbar, syn_config=syn_cfg,
+                                accumulator_energy_J=args.accumulator_energy,
                                 run_dir=run_dir, use_neuron_transfer=args.rho == "neuron",
                                 progress=progress, on_epoch=_epoch_printer(cfg, f"{name}: "))
         atomic.write_csv(run_dir / "energy_breakdown.csv", res.ledger.breakdown())

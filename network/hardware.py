@@ -174,8 +174,13 @@ def record_epoch(ledger: EnergyLedger, row: dict, cfg) -> None:
 def train_on_hardware(cfg, data, *, device=None, neuron, crossbar,
                       syn_config: DeviceSynapseConfig | None = None, run_dir: str | Path | None = None,
                       use_neuron_transfer: bool = True, progress: bool = True,
-                      on_epoch: Callable[[dict, Any], Any] | None = None) -> HardwareResult:
+                      on_epoch: Callable[[dict, Any], Any] | None = None,
+                      accumulator_energy_J: float = 0.9e-12) -> HardwareResult:
     """Train ``cfg`` (rule ``eqspike``) with the given profiles and price it (module doc).
+
+    ``accumulator_energy_J``: energy of one update of a synapse's digital
+    residual (``accumulate`` pulse policy only), J; default the Horowitz 45 nm
+    fp32 add (a floor).
 
     ``device=None``: ideal float synapses (reads priced with the crossbar's
     ``g_ref_S`` mapping, no write energy).
@@ -192,7 +197,8 @@ def train_on_hardware(cfg, data, *, device=None, neuron, crossbar,
         backend.attach(net)
         return backend
 
-    ledger = EnergyLedger(tuple(cfg.sizes), neuron, crossbar, device, theta=_theta(cfg))
+    ledger = EnergyLedger(tuple(cfg.sizes), neuron, crossbar, device, theta=_theta(cfg),
+                          accumulator_energy_J=accumulator_energy_J)
     act = NeuronTransfer(neuron) if use_neuron_transfer else None
 
     def _on_epoch(row, net):

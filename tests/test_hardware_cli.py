@@ -39,6 +39,20 @@ def test_run_writes_report_folder(tmp_path, mnist_dir, profile_json, capsys):
     assert "accumulator updates" in set(bd.component)
     assert "accumulate policy" in text
     assert "report:" in capsys.readouterr().out
+    acc = bd[bd.component == "accumulator updates"]
+    assert (acc.unit_energy_J == 0.9e-12).all() and (acc["count"] > 0).all()
+    # --accumulator-energy reaches the ledger; a negative one is refused before any folder exists
+    out2 = tmp_path / "rep2"
+    assert main(["run", "--device", profile_json, "--data-dir", str(mnist_dir), "--out", str(out2),
+                 "--accumulator-energy", "5e-14"] + TINY) == 0
+    bd2 = pd.read_csv(out2 / "energy_breakdown.csv")
+    assert (bd2[bd2.component == "accumulator updates"].unit_energy_J == 5e-14).all()
+    capsys.readouterr()
+    assert main(["run", "--device", profile_json, "--data-dir", str(mnist_dir),
+                 "--out", str(tmp_path / "never"), "--accumulator-energy", "-1"] + TINY) == 2
+    err = capsys.readouterr().err
+    assert "--accumulator-energy" in err and "-1" in err and "Traceback" not in err
+    assert not (tmp_path / "never").exists()
 
 
 def test_compare_refuses_bad_profile_and_compares_good_ones(tmp_path, mnist_dir, profile_json, capsys):
