@@ -11,7 +11,7 @@ result depends only on the seed drawn from the backend's generator.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -75,5 +75,44 @@ def count_potentiate(dw, inv_p, inv_m, policy, max_pulses, thr, seed, idx_out, n
             idx_out[m] = i
             n_out[m] = n
             pos_out[m] = 1 if d > 0.0 else 0
+            m += 1
+    return m
+
+
+@njit(parallel=True, cache=True)
+def count_accumulate(dw, inv_p, inv_m, max_pulses, n_chunks, idx_out, n_out, resid, pos_out):
+    """:func:`count_potentiate` with the ``accumulate`` policy (code 3), threads over
+    chunks of synapses: the policy draws no random numbers, so the result is
+    exactly the sequential one (same order of ``idx_out``).  Returns m."""
+    N = dw.size
+    ms = np.zeros(n_chunks, np.int64)
+    for c in prange(n_chunks):
+        i0 = (c * N) // n_chunks
+        i1 = ((c + 1) * N) // n_chunks
+        m = i0   # each chunk first writes into its own slice [i0, i1)
+        for i in range(i0, i1):
+            d = np.float64(dw[i]) + np.float64(resid[i])
+            x = max(d, 0.0) * inv_p[i] + max(-d, 0.0) * inv_m[i]
+            if x > max_pulses:
+                x = np.float64(max_pulses)
+            n = np.int64(x)
+            if n > 0:
+                step = 1.0 / (inv_p[i] if d > 0.0 else inv_m[i])
+                resid[i] = np.float32(d - n * step if d > 0.0 else d + n * step)
+                idx_out[m] = i
+                n_out[m] = n
+                pos_out[m] = 1 if d > 0.0 else 0
+                m += 1
+            else:
+                resid[i] = np.float32(d)
+        ms[c] = m - i0
+    # compact the chunks' lists to the front, in order (moves only towards lower indices)
+    m = 0
+    for c in range(n_chunks):
+        i0 = (c * N) // n_chunks
+        for k in range(ms[c]):
+            idx_out[m] = idx_out[i0 + k]
+            n_out[m] = n_out[i0 + k]
+            pos_out[m] = pos_out[i0 + k]
             m += 1
     return m

@@ -526,15 +526,22 @@ class DeviceSynapses:
         if cfg.scheme == "potentiate":
             # dW > 0: potentiate G+; dW < 0: potentiate G-.  One compiled pass computes
             # x = |dW| / local step, the policy's pulse count and the pulsed synapses.
-            from ._synapse_kernels import POLICY_CODES, count_potentiate
+            from ._synapse_kernels import POLICY_CODES, count_accumulate, count_potentiate
             idx_buf = self._work.setdefault(("idx", k), np.empty(dw.size, np.int64))
             n_buf = self._work.setdefault(("n", k), np.empty(dw.size, np.int32))
             pos_buf = self._work.setdefault(("pos", k), np.empty(dw.size, np.uint8))
             seed = np.uint64(self.rng.integers(0, 2**63 - 1))
-            m = count_potentiate(dw.reshape(-1), inv["up_p"].reshape(-1), inv["up_m"].reshape(-1),
-                                 POLICY_CODES[cfg.policy], int(cfg.max_pulses),
-                                 float(cfg.sign_threshold), seed, idx_buf, n_buf,
-                                 self.resid[k].reshape(-1), pos_buf)
+            if cfg.policy == "accumulate":   # no random stream: threads over synapse chunks
+                import numba
+                m = count_accumulate(dw.reshape(-1), inv["up_p"].reshape(-1),
+                                     inv["up_m"].reshape(-1), int(cfg.max_pulses),
+                                     int(max(1, min(numba.get_num_threads(), dw.size))),
+                                     idx_buf, n_buf, self.resid[k].reshape(-1), pos_buf)
+            else:
+                m = count_potentiate(dw.reshape(-1), inv["up_p"].reshape(-1),
+                                     inv["up_m"].reshape(-1), POLICY_CODES[cfg.policy],
+                                     int(cfg.max_pulses), float(cfg.sign_threshold), seed,
+                                     idx_buf, n_buf, self.resid[k].reshape(-1), pos_buf)
             if m == 0:
                 return
             idx = idx_buf[:m].copy()

@@ -316,3 +316,30 @@ def test_accumulate_residual_survives_a_checkpoint():
     for d in dws[1:]:
         net2.apply_update([d], [None])
     np.testing.assert_array_equal(net.W[0], net2.W[0])
+
+
+@pytest.mark.parametrize("n_chunks", [1, 2, 3, 7])
+def test_parallel_accumulate_kernel_equals_the_sequential_one(n_chunks):
+    from eqspike.network._synapse_kernels import count_accumulate, count_potentiate
+    rng = np.random.default_rng(4)
+    N = 1001
+    dw = rng.normal(0, 0.02, N).astype(np.float32)
+    inv_p = (1.0 / rng.uniform(0.005, 0.02, N)).astype(np.float32)
+    inv_m = (1.0 / rng.uniform(0.005, 0.02, N)).astype(np.float32)
+    inv_m[::50] = 1e30   # devices that cannot move: capped pulse counts
+    r0 = rng.normal(0, 0.01, N).astype(np.float32)
+    out = []
+    for f in ("seq", "par"):
+        idx, n = np.full(N, -1, np.int64), np.zeros(N, np.int32)
+        pos, resid = np.zeros(N, np.uint8), r0.copy()
+        if f == "seq":
+            m = count_potentiate(dw, inv_p, inv_m, 3, 8, 0.5, np.uint64(1), idx, n, resid, pos)
+        else:
+            m = count_accumulate(dw, inv_p, inv_m, 8, n_chunks, idx, n, resid, pos)
+        out.append((m, idx[:m].copy(), n[:m].copy(), pos[:m].copy(), resid))
+    (m1, i1, n1, p1, r1), (m2, i2, n2, p2, r2) = out
+    assert m1 == m2 > 100
+    np.testing.assert_array_equal(i1, i2)
+    np.testing.assert_array_equal(n1, n2)
+    np.testing.assert_array_equal(p1, p2)
+    np.testing.assert_array_equal(r1, r2)
