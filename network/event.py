@@ -430,6 +430,27 @@ def _input_update(dWs0, sq, ptr, n_steps, cvec, n_chunks):
         _chunk_input_update(dWs0[c], sq[c], ptr[c], n_steps, b1 - b0, b0, cvec, n0)
 
 
+@njit(inline="always")
+def _input_pairing(cv_rows, b0, Bc, a0, a1, w_now, w_prev, dr_now, dr_prev, n1):
+    """``cv_rows[b0 + bb, :] = sum over replicas p of a0 w_now[p] drho_now + a1 w_prev[p]
+    drho_prev`` (the change of layer 1 an input spike of image b0+bb is paired with);
+    then ``drho_prev = drho_now`` and ``w_prev = w_now``.  Virtual image v = p Bc + bb."""
+    for bb in range(Bc):
+        cv = cv_rows[b0 + bb]
+        for j in range(n1):
+            cv[j] = 0.0
+    for v in range(dr_prev.shape[0]):
+        p = v // Bc
+        cv = cv_rows[b0 + v - p * Bc]
+        w = w_now[p]
+        wp = w_prev[p]
+        for j in range(n1):
+            cv[j] += a0 * w * dr_now[v, j] + a1 * wp * dr_prev[v, j]
+            dr_prev[v, j] = dr_now[v, j]
+    for p in range(w_now.shape[0]):
+        w_prev[p] = w_now[p]
+
+
 @njit(cache=True)
 def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, sq, ptr, y, u, r, acc, S, T, t0, epsf,
                  betas, th, act_code, act_tab, act_lo, act_step, seed, learn, pairing, wsched,
@@ -501,6 +522,7 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, sq, ptr, y, u, r, acc, S, T, 
     W0 = Ws[0]
     dr_prev = np.zeros((V, n1), np.float32)
     w_prev = np.zeros(R, np.float32)
+    w_now = np.zeros(R, np.float32)
     for i in range(T):
         t = t0 + i
         # ---- synaptic drive of the input spikes S_0(t), shared by the replicas
@@ -570,20 +592,9 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, sq, ptr, y, u, r, acc, S, T, 
         if learn:
             # input spikes S_0(t) pair with this change of layer 1 (and the one before):
             # rows added later by _input_update; the input is clamped: no reverse term
-            for bb in range(Bc):
-                cv = cvec[i, b0 + bb]
-                for j in range(n1):
-                    cv[j] = 0.0
-            for v in range(V):
-                p = v // Bc
-                cv = cvec[i, b0 + v - p * Bc]
-                w = np.float32(signs[p] * wsched[i]) * th
-                wp = w_prev[p]
-                for j in range(n1):
-                    cv[j] += a0 * w * dr3[0, v, j] + a1 * wp * dr_prev[v, j]
-                    dr_prev[v, j] = dr3[0, v, j]
             for p in range(R):
-                w_prev[p] = np.float32(signs[p] * wsched[i]) * th
+                w_now[p] = np.float32(signs[p] * wsched[i]) * th
+            _input_pairing(cvec[i], b0, Bc, a0, a1, w_now, w_prev, dr3[0], dr_prev, n1)
             for kk in range(1, L):   # W[kk]: layer kk (local kk-1) -> layer kk+1 (local kk)
                 dW = dWs[kk][c]
                 npost = nl[kk]
@@ -616,17 +627,9 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, sq, ptr, y, u, r, acc, S, T, 
         idx_o, idx_n = idx_n, idx_o
         ns_o, ns_n = ns_n, ns_o
     if learn:
-        # the last input spikes S_0(t0+T) pair with the last change drho(T-1)
-        for bb in range(Bc):
-            cv = cvec[T, b0 + bb]
-            for j in range(n1):
-                cv[j] = 0.0
-        for v in range(V):
-            p = v // Bc
-            cv = cvec[T, b0 + v - p * Bc]
-            f = a1 * w_prev[p]
-            for j in range(n1):
-                cv[j] += f * dr_prev[v, j]
+        # the last input spikes S_0(t0+T) pair with the last change drho(T-1) only
+        w_now[:] = 0.0
+        _input_pairing(cvec[T], b0, Bc, a0, a1, w_now, w_prev, dr3[0], dr_prev, n1)
     # write the state of layers 1..L back; S(t0+T) for the next phase
     for v in range(V):
         p = v // Bc
