@@ -242,6 +242,66 @@ def _machine() -> dict:
     return d
 
 
+def device_speed(args):
+    """Device-aware path (``DeviceSynapses``, default profile, policy ``accumulate``)
+    against ideal synapses at each thread count, same run; the synapse backend's
+    own share (time in ``apply``) is reported separately."""
+    import numba
+    from eqspike import threads
+    from eqspike.devices.characterize import default_profile
+    from eqspike.network.config import TrainConfig
+    from eqspike.network.model import Network
+    from eqspike.network.rules import get_rule
+    from eqspike.network.synapses import DeviceSynapseConfig, DeviceSynapses
+    tinfo = threads.configure(threads.ThreadConfig.from_env(None, args.threading_layer))
+    data = _load(args.data_dir)
+    prof = default_profile(args.device)
+    tlist = [int(t) for t in args.threads.split(",")] if args.threads else [1, tinfo["threads"]]
+    n = args.n_train or 1000
+    rows = []
+    print(f"# device-aware speed, {args.device}, {n} images; {_uptime()}", flush=True)
+    for t in tlist:
+        numba.set_num_threads(t)
+        for kind in ("ideal", "device"):
+            cfg = TrainConfig(rule="eqspike", beta=1.0, lrs=(0.1, 0.03),
+                              rule_params={"compute": "event"})
+            net = Network.init(cfg.sizes, np.random.default_rng(0))
+            if kind == "device":
+                net.synapses = DeviceSynapses(prof, DeviceSynapseConfig(
+                    w_max=(0.07, 0.14), policy="accumulate"))   # as bench_hardware.py
+                net.synapses.attach(net)
+            rule = get_rule("eqspike")(cfg, np.random.default_rng(1))
+            syn = net.synapses
+            spent = [0.0]
+            apply0 = syn.apply
+
+            def timed(*a, _f=apply0, **k):
+                t0 = time.perf_counter()
+                r = _f(*a, **k)
+                spent[0] += time.perf_counter() - t0
+                return r
+            syn.apply = timed
+            Y = np.eye(10, dtype=np.float32)[data.y_train[:n]]
+            rule.train_batch(net, data.x_train[:20], Y[:20], cfg.lrs)   # compile, not timed
+            spent[0] = 0.0
+            t0, c0 = time.perf_counter(), time.process_time()
+            for i in range(0, n, 20):
+                rule.train_batch(net, data.x_train[i:i + 20], Y[i:i + 20], cfg.lrs)
+            w, c = time.perf_counter() - t0, time.process_time() - c0
+            rows.append({"threads": t, "synapses": kind, "n_train": n, "wall_s_per_60k": w * 60000 / n,
+                         "cpu_s_per_60k": c * 60000 / n, "apply_s_per_60k": spent[0] * 60000 / n,
+                         "load": _uptime()})
+            print(json.dumps(rows[-1]), flush=True)
+    print("\n| threads | synapses | wall s / 60k | CPU s / 60k | of which synapse apply s / 60k |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['threads']} | {r['synapses']} | {r['wall_s_per_60k']:.1f} | "
+              f"{r['cpu_s_per_60k']:.1f} | {r['apply_s_per_60k']:.1f} |")
+    if args.out:
+        from eqspike import atomic
+        atomic.write_json(args.out, {"device": args.device, "threads_info": tinfo, "rows": rows})
+
+
 def estimator(args):
     """Cosine / gain of one 20-image update against rate C-EP, per variant."""
     from eqspike.network import event as ev
@@ -348,7 +408,8 @@ def evaluate(args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("mode", choices=("speed", "estimator", "evaluate"))
+    ap.add_argument("mode", choices=("speed", "device-speed", "estimator", "evaluate"))
+    ap.add_argument("--device", default="taox_rram", help="device-speed: characterised model")
     ap.add_argument("--checkpoint", default=None, help="checkpoint.npz for evaluate")
     ap.add_argument("--data-dir", default=os.environ.get("EQSPIKE_DATA_DIR"))
     ap.add_argument("--n-train", type=int, default=None,
@@ -370,7 +431,8 @@ def main():
     ap.add_argument("--out", default=None, help="JSON file for the speed results")
     args = ap.parse_args()
     args.argv = sys.argv[2:]
-    {"speed": speed, "estimator": estimator, "evaluate": evaluate}[args.mode](args)
+    {"speed": speed, "device-speed": device_speed, "estimator": estimator,
+     "evaluate": evaluate}[args.mode](args)
 
 
 if __name__ == "__main__":
