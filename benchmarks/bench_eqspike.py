@@ -103,7 +103,7 @@ def kernel_adds(free, nudged, sizes, replicas=2, pairing=2) -> dict:
     return {k: float(v) for k, v in out.items()}
 
 
-def _row(label, n, w, c, adds, ref, bw, threads):
+def _row(label, n, w, c, adds, ref, bw, ref_cpu):
     """A result row: times per 60k images, achieved adds/s and roofline fractions."""
     rate = adds["total"] / w
     return {"label": label, "n_train": n, "wall_s": w, "cpu_s": c,
@@ -112,7 +112,7 @@ def _row(label, n, w, c, adds, ref, bw, threads):
             "rowadd_ref_adds_per_s": ref, "fraction_of_rowadd": rate / ref,
             # per CPU-second of all threads: what the kernel does while it has the CPUs
             # (a loaded machine lowers the wall-time rate, much less this one)
-            "fraction_of_rowadd_per_cpu_s": adds["total"] / c / (ref / threads),
+            "fraction_of_rowadd_per_cpu_s": adds["total"] / c / ref_cpu,
             "bytes_per_s_if_rows_from_dram": 4 * rate, "mem_bw_B_per_s": bw,
             "fraction_of_mem_bw": 4 * rate / bw}
 
@@ -141,7 +141,7 @@ def speed(args):
         print(json.dumps({"threads": t, **roof[t]}), flush=True)
         w, c, sp = _epoch(data, n)
         r = _row(f"epoch, {t} thread(s)", n, w, c, _epoch.adds, ref["best_adds_per_s"],
-                 bw["best_B_per_s"], t)
+                 bw["best_B_per_s"], ref["best_adds_per_cpu_s"])
         r.update(threads=t, spikes_per_image=sp, adds=_epoch.adds,
                  fastest_1000_block_s_x60=min(_epoch.blocks) * 60 if _epoch.blocks else None,
                  median_1000_block_s_x60=(float(np.median(_epoch.blocks)) * 60
