@@ -34,6 +34,7 @@ compile warm-up it times one batch on each path and keeps the faster
 """
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 
@@ -73,8 +74,10 @@ class PhaseSpec:
     pairing: int
     readout_window: int
 
-    @property
+    @functools.cached_property
     def offsets(self) -> np.ndarray:
+        """Start of each layer in the flat state, and the end (computed once: it is
+        read several times per phase; do not modify)."""
         return np.concatenate([[0], np.cumsum(self.sizes)]).astype(np.int64)
 
 
@@ -715,7 +718,7 @@ def phase_event_multi(spec: PhaseSpec, W, b, states, y, T: int, t0: int, betas, 
     if first:
         S[...] = 0.0
     work = {} if work is None else work
-    nU_max = int(np.diff(nz[0]).max()) if len(nz[1]) else 0
+    nU_max = int((nz[0][1:] - nz[0][:-1]).max()) if len(nz[1]) else 0
     cap = (T + 1) * max(nU_max, 1) + 1   # spike lists of one image (reused per image)
     sq = _scratch(work, "sq", (n_chunks, cap), np.int32)
     ptr = _scratch(work, "ptr", (n_chunks, T + 2), np.int64)
