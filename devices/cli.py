@@ -78,7 +78,7 @@ def register(subparsers) -> None:
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="model parameter override in the parameter's SI unit (repeatable); see "
                         "'eqspike device list'")
-    p.add_argument("--devices", type=int, default=20, help="Monte Carlo device instances, integer >= 1")
+    p.add_argument("--devices", type=int, default=20, help="Monte Carlo device instances, integer in [1, 100000]")
     p.add_argument("--pulses", type=int, default=None,
                    help="pulses per direction, integer in [1, 10000] (default: the model's)")
     p.add_argument("--d2d-sigma", type=float, default=0.1,

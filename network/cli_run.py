@@ -36,8 +36,11 @@ characterisations are cached); --full: 12 epochs (about 7.5 min).  Use
 Report folder (--out, default reports/<UTC timestamp>): report.md (slides-
 ready summary), energy_breakdown.csv/.png, energy_summary.json,
 gpu_comparison.csv, gpu_ratio.png, device_pulse_response.png,
-neuron_fi.png, stdp_window.png/.csv, the three profiles as JSON, and the
-training run (metrics.csv, accuracy.png, checkpoint.npz).
+neuron_fi.png, stdp_window.png/.csv, the three profiles as JSON, the
+options (run_args.json) and the training run (metrics.csv, accuracy.png,
+checkpoint.npz).  An existing non-empty --out is refused unless --overwrite
+(cleared first) or, for run, --resume (continue an interrupted run with its
+saved options and profiles); the folder is locked while the run writes.
 """
 
 

@@ -354,6 +354,9 @@ def train(cfg: TrainConfig, data, run_dir: str | Path | None = None, *,
 
     with blas_threads():
         _epochs(cfg, data, net, rule, rngs, rows, start, run_dir, progress, on_epoch, recorder)
+    if resume and start >= cfg.epochs and rows and run_dir is not None:
+        # a run killed between its last checkpoint and metrics.csv: the checkpoint's rows win
+        atomic.write_csv(run_dir / "metrics.csv", pd.DataFrame(rows))
 
     metrics = pd.DataFrame(rows)
     if len(metrics):

@@ -44,7 +44,14 @@ def test_run_interrupted_after_epoch_1_resumes_to_the_uninterrupted_result(
         tmp_path, mnist_dir, noisy_device, monkeypatch, capsys):
     base = ["run", "--device", noisy_device, "--data-dir", str(mnist_dir)] + TINY
     full, part = tmp_path / "full", tmp_path / "part"
+    capsys.readouterr()
     assert main(base + ["--out", str(full)]) == 0
+    # the console's GPU ratios name the same references as the report's headline
+    # (and the README's: H100)
+    printed = capsys.readouterr().out
+    head = next(l for l in (full / "report.md").read_text().splitlines() if l.startswith("- vs GPU:"))
+    assert head[2:].replace("**", "") in printed
+    assert "NVIDIA H100" in head and "NVIDIA H100" in printed
 
     with monkeypatch.context() as m:
         _interrupt_after_first_epoch(m)
