@@ -65,6 +65,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _refuse_non_finite(args: argparse.Namespace) -> None:
+    """No option takes NaN or infinity: argparse's ``float`` accepts 'nan' and
+    'inf', which would flow silently into the physics (empty dW columns, NaN
+    energies); refused here once for every command."""
+    import math
+    from eqspike.errors import ParameterError
+    for dest, value in vars(args).items():
+        vals = value if isinstance(value, (list, tuple)) else (value,)
+        for v in vals:
+            if isinstance(v, float) and not math.isfinite(v):
+                raise ParameterError(f"--{dest.replace('_', '-')} = {value!r}: expected a finite "
+                                     "number (nan and inf are refused)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -73,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from eqspike.errors import EqspikeError
     try:
+        _refuse_non_finite(args)
         if args.command in THREADED_COMMANDS:   # compiled kernels: threads set here, shown
             from eqspike import threads
             threads.configure(threads.ThreadConfig.from_env(args.threads, args.threading_layer))
