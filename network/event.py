@@ -9,7 +9,8 @@ membranes and updates up to float32 rounding (asserted in
 - ``dense``: per step, ``theta * S @ W`` with BLAS matrix products over all
   presynaptic neurons, spikes or not; the per-step updates are stacked and
   contracted with one matrix product per phase.
-- ``event``: compiled kernels (numba, threads over chunks of images) that
+- ``event``: compiled kernels (numba, threads over chunks of images, one
+  image at a time per thread, one parallel region per phase) that
   draw the input spikes of the whole phase first (the input is clamped, so
   they do not depend on the network; zero pixels are never visited), then
   step the layers, each step gathering only the rows of ``W`` of the
@@ -619,10 +620,10 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, sq, ptr, y, u, r, acc, S, T, 
 @njit(parallel=True, cache=True)
 def _phase_event(Ws, WTs, bs, off, enc, U_ptr, U_idx, sq, ptr, y, u, r, acc, S, T, t0, eps,
                  betas, theta, act_code, act_tab, act_lo, act_step, seed, learn, pairing,
-                 wsched, signs, dWs, dbs, cvec, counts, out_counts, win_from, n_chunks,
+                 wsched, signs, dWs, dbs, cvec, counts, out_counts, win_from, order, cptr,
                  first_draw, n_update_steps):
     """One phase, all three stages fused in one parallel region: per thread chunk of
-    images, its input spikes (:func:`_chunk_input_spikes`), its layers step by step
+    images (chunk c: images ``order[cptr[c]:cptr[c+1]]``), its input spikes (:func:`_chunk_input_spikes`), its layers step by step
     (:func:`_chunk_phase`) and its input-layer update rows (:func:`_chunk_input_update`,
     ``n_update_steps`` steps; 0 = none).  The stages of a chunk touch only that
     chunk's images and buffers, so no thread waits for another between them: one
@@ -634,11 +635,11 @@ def _phase_event(Ws, WTs, bs, off, enc, U_ptr, U_idx, sq, ptr, y, u, r, acc, S, 
     th = np.float32(theta)
     epsf = np.float32(eps)
     n0 = off[1] - off[0]
+    n_chunks = cptr.shape[0] - 1
     for c in prange(n_chunks):
-        b0 = (c * B) // n_chunks
-        b1 = ((c + 1) * B) // n_chunks
         cnt = np.zeros(L + 1, np.int64)
-        for b in range(b0, b1):   # one image at a time: its W[0] rows stay in L2
+        for q in range(cptr[c], cptr[c + 1]):   # one image at a time: its W[0] rows stay in L2
+            b = order[q]
             _chunk_input_spikes(b, b + 1, U_idx[U_ptr[b]:U_ptr[b + 1]], r, acc, S, T, t0,
                                 enc[0], th, seed, first_draw, N, off[0], sq[c], ptr[c])
             _chunk_phase(b, b + 1, c, Ws, WTs, bs, off, enc, sq[c], ptr[c], y, u, r, acc, S,
@@ -692,9 +693,11 @@ def phase_event_multi(spec: PhaseSpec, W, b, states, y, T: int, t0: int, betas, 
     the scratch arrays are kept between calls.  Returns (counts (L+1,) summed
     over the replicas, out_counts (R, B, n_L)).
 
-    Stages, each with threads over chunks of images: the input spikes of all
-    steps (the input is clamped: they do not depend on the network), the
-    layers step by step, the input-layer update rows (grouped by pixel).
+    One parallel region: threads over chunks of images balanced by input
+    (:func:`balanced_chunks`), each thread taking its images one at a time
+    through three stages: the input spikes of all steps (the input is clamped:
+    they do not depend on the network), the layers step by step, the
+    input-layer update rows (grouped by pixel).  Threads: ``eqspike/threads.py``.
     """
     off = spec.offsets
     L = len(spec.sizes) - 1
@@ -734,6 +737,8 @@ def phase_event_multi(spec: PhaseSpec, W, b, states, y, T: int, t0: int, betas, 
     out_counts = np.zeros((R, B, spec.sizes[-1]), np.int64)
     ws = np.zeros(max(T, 1), np.float32)
     ws[:T] = np.asarray(wsched[:T], np.float32) if learn else 0.0
+    # images per thread chunk, balanced by their input (most of the work is per input spike)
+    order, cptr = balanced_chunks(states[0].r[:, off[0]:off[1]].sum(axis=1), n_chunks)
     # S_0(t0+T) pairs with the last change only when the pairing looks ahead
     n_upd = 0 if not (learn and T > 0) else (T + 1 if spec.pairing != PAIRINGS["same_step"] else T)
     _phase_event(Ws, WTs, bs, off, np.asarray(spec.enc, np.int64), nz[0], nz[1], sq, ptr,
@@ -742,11 +747,38 @@ def phase_event_multi(spec: PhaseSpec, W, b, states, y, T: int, t0: int, betas, 
                  int(spec.act_code), spec.act_tab, float(spec.act_lo), float(spec.act_step),
                  np.uint64(seed), bool(learn), int(spec.pairing), ws,
                  np.asarray(signs, np.float64), dW_buf, db_buf, cvec, counts, out_counts,
-                 int(T - spec.readout_window), int(n_chunks), first, int(n_upd))
+                 int(T - spec.readout_window), order, cptr, first, int(n_upd))
     if R > 1:
         for p, s in enumerate(states):
             s.u, s.r, s.acc, s.S = u[p], r[p], acc[p], S[p]
     return counts.sum(axis=0), out_counts
+
+
+def balanced_chunks(work: np.ndarray, n_chunks: int) -> tuple[np.ndarray, np.ndarray]:
+    """Images split into ``n_chunks`` chunks of about equal ``work`` (one per image).
+
+    Greedy, largest first, each image to the chunk with the least work so far
+    (ties: the lower chunk); images keep their order within a chunk.  Returns
+    (order, cptr): chunk c holds images ``order[cptr[c]:cptr[c+1]]``.  A
+    deterministic function of ``work``, so results do not depend on timing.
+    The phase ends when its slowest chunk does.  Input work (sum of pixel
+    intensities) of the heaviest chunk over the mean, MNIST training set in
+    batches of 20: contiguous split 5.4 % (2 chunks) / 14.3 % (4), this split
+    0.4 % / 1.7 %.
+    """
+    B = len(work)
+    n_chunks = max(1, min(int(n_chunks), B))
+    w = np.asarray(work, np.float64) + 1e-3 * (float(np.mean(work)) if B else 0.0) + 1e-12
+    load = np.zeros(n_chunks)
+    owner = np.empty(B, np.int64)
+    for b in np.argsort(-w, kind="stable"):
+        c = int(np.argmin(load))
+        owner[b] = c
+        load[c] += w[b]
+    order = np.argsort(owner, kind="stable").astype(np.int64)
+    cptr = np.zeros(n_chunks + 1, np.int64)
+    cptr[1:] = np.cumsum(np.bincount(owner, minlength=n_chunks))
+    return order, cptr
 
 
 def _scratch(work: dict, name: str, shape: tuple, dtype) -> np.ndarray:

@@ -63,3 +63,16 @@ def test_reduce_with_row_mask_equals_the_full_reduce():
     for a, b in zip(full + fb, part + pb):
         np.testing.assert_array_equal(a, b)
     assert not any(a.any() for a in dW + db)
+
+
+def test_balanced_chunks_is_a_permutation_with_even_work():
+    work = np.array([9.0, 8.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0])
+    order, cptr = ev.balanced_chunks(work, 2)
+    assert sorted(order.tolist()) == list(range(8)) and cptr.tolist()[0::2] == [0, 8]
+    loads = [work[order[cptr[c]:cptr[c + 1]]].sum() for c in range(2)]
+    assert max(loads) == 11.0            # contiguous halves: 19 and 3
+    for c in range(2):                   # images keep their order within a chunk
+        part = order[cptr[c]:cptr[c + 1]]
+        assert np.all(np.diff(part) > 0)
+    o1, c1 = ev.balanced_chunks(work, 1)
+    assert o1.tolist() == list(range(8)) and c1.tolist() == [0, 8]
