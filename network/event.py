@@ -653,8 +653,10 @@ def _phase_event(Ws, WTs, bs, off, enc, U_ptr, U_idx, sq, ptr, y, u, r, acc, S, 
 
 
 def nonzero_lists(x: np.ndarray, n_chunks: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per thread chunk of images, the pixels of ``x`` (B, n_0) nonzero in at least
-    one image of the chunk, as CSR (ptr, idx); zero pixels never spike."""
+    """Per contiguous group of images (``n_chunks`` groups), the pixels of ``x``
+    (B, n_0) nonzero in at least one image of the group, as CSR (ptr, idx); zero
+    pixels never spike.  The event kernel takes one group per image
+    (``n_chunks = B``) and recomputes the lists if given others."""
     B = x.shape[0]
     ptr = [0]
     parts = []
