@@ -49,19 +49,24 @@ text (:func:`gpu_assumptions`) so reports can print it.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
 
 from eqspike.errors import ParameterError
+from eqspike.params import check
 
 from .neuron_transfer import step_time_s
 
 __all__ = ["EnergyLedger", "GPU_REFERENCES", "GpuReference", "gpu_macs", "gpu_comparison",
-           "gpu_assumptions", "synaptic_events"]
+           "feedforward_macs", "headline_ratios", "LOIHI_REFERENCE", "POWER_COMPONENTS",
+           "gpu_assumptions", "feedforward_assumptions", "synaptic_events"]
 
 PHASES = ("inference", "free", "nudged")
+#: Components priced as power x time (count = unit-seconds).
+POWER_COMPONENTS = ("leakage", "neuron active floor", "read-out hold", "bias generators")
 
 
 # --------------------------------------------------------------------------- counting
@@ -101,6 +106,9 @@ class EnergyLedger:
     theta: float = 1.0
     feedback_to_input: bool = False
     accumulator_energy_J: float = 0.9e-12   # J per residual update (accumulate policy)
+    bias_share_neurons: int = 128           # neurons sharing one bias generator
+    holds_per_neuron: int = 2               # held lines (line holds) per non-input neuron: G+ and G- columns
+    input_active_fraction: float = 1.0      # fraction of input encoders with non-zero input
     spikes: dict = field(default_factory=dict)      # phase -> per neuron layer
     examples: dict = field(default_factory=dict)    # phase -> examples seen
     steps: dict = field(default_factory=dict)       # phase -> sum over examples of steps
@@ -122,6 +130,11 @@ class EnergyLedger:
         if not (self.accumulator_energy_J >= 0):
             raise ParameterError(f"parameter 'accumulator_energy_J' = {self.accumulator_energy_J!r} "
                                  "must be >= 0 (J)")
+        check("bias_share_neurons", self.bias_share_neurons, unit="neurons per bias generator", low=1,
+              high=10**9, integer=True)
+        check("holds_per_neuron", self.holds_per_neuron, unit="line holds per neuron", low=0, high=64,
+              integer=True)
+        check("input_active_fraction", self.input_active_fraction, unit="", low=0.0, high=1.0)
         self.train_examples = 0
         self.step_time_s = step_time_s(self.neuron, self.theta)
 
@@ -145,6 +158,51 @@ class EnergyLedger:
             self.spikes[ph] = self.spikes[ph] + np.asarray(stats[sk], dtype=np.float64)
             self.examples[ph] += B
             self.steps[ph] += float(stats.get(tk, 0)) * B
+
+    def record_input_activity(self, x) -> None:
+        """Set ``input_active_fraction`` from input images ``x`` (values in [0, 1]): the mean
+        fraction of non-zero pixels (their encoders get input current and draw the active floor)."""
+        xa = np.asarray(x)
+        self.input_active_fraction = float(np.count_nonzero(xa > 0) / xa.size) if xa.size else 1.0
+
+    def priced_with(self, **changes) -> "EnergyLedger":
+        """A copy holding the same counts, priced with other profiles or parameters
+        (``neuron=``, ``crossbar=``, ``device=``, ``bias_share_neurons=`` ...): the levers."""
+        import copy
+        new = copy.deepcopy(self)
+        for k, v in changes.items():
+            if not hasattr(self, k):
+                raise ParameterError(f"energy ledger has no parameter {k!r}")
+            setattr(new, k, v)
+        new.step_time_s = step_time_s(new.neuron, new.theta)
+        return new
+
+    def counts_dict(self) -> dict[str, Any]:
+        """Everything counted (JSON-ready), so a run can be re-priced later (:meth:`from_counts`)."""
+        return {"sizes": list(self.sizes), "theta": self.theta, "feedback_to_input": self.feedback_to_input,
+                "accumulator_energy_J": self.accumulator_energy_J,
+                "bias_share_neurons": self.bias_share_neurons, "holds_per_neuron": self.holds_per_neuron,
+                "input_active_fraction": self.input_active_fraction, "train_examples": self.train_examples,
+                "spikes": {k: list(map(float, v)) for k, v in self.spikes.items()},
+                "examples": dict(self.examples), "steps": dict(self.steps),
+                "pulses": {k: list(map(float, v)) for k, v in self.pulses.items()},
+                "g_samples": [[list(map(float, p)) for p in row] for row in self.g_samples],
+                "acc_updates": list(map(float, self.acc_updates))}
+
+    @classmethod
+    def from_counts(cls, counts: dict, neuron: Any, crossbar: Any, device: Any = None) -> "EnergyLedger":
+        """Rebuild a ledger from :meth:`counts_dict` output, priced with the given profiles."""
+        c = dict(counts)
+        led = cls(tuple(c["sizes"]), neuron, crossbar, device, theta=c["theta"],
+                  feedback_to_input=c["feedback_to_input"], accumulator_energy_J=c["accumulator_energy_J"],
+                  bias_share_neurons=c["bias_share_neurons"], holds_per_neuron=c["holds_per_neuron"],
+                  input_active_fraction=c["input_active_fraction"],
+                  spikes={k: np.asarray(v) for k, v in c["spikes"].items()}, examples=dict(c["examples"]),
+                  steps=dict(c["steps"]), pulses={k: np.asarray(v) for k, v in c["pulses"].items()},
+                  g_samples=[[tuple(p) for p in row] for row in c["g_samples"]],
+                  acc_updates=np.asarray(c["acc_updates"]))
+        led.train_examples = int(c["train_examples"])
+        return led
 
     def record_pulses(self, counts: Sequence[dict]) -> None:
         """Add programming pulses per weight layer (``DeviceSynapses.take_counts()``)."""
@@ -175,51 +233,111 @@ class EnergyLedger:
         return np.mean(np.asarray(self.g_samples, dtype=np.float64), axis=0)
 
     def event_energy_J(self) -> np.ndarray:
-        """Energy of one synaptic event (one pair read) per weight layer, J."""
+        """Energy of one synaptic event (one pair read) per weight layer, J: Joule heat plus
+        read-out conveyance of the two cells (the wire is booked per spike, not per event)."""
         g = self.mean_pair_conductance_S()
-        return (np.asarray(self.crossbar.read_energy_J(g[:, 0]), dtype=np.float64)
-                + np.asarray(self.crossbar.read_energy_J(g[:, 1]), dtype=np.float64))
+        cb = self.crossbar
+        return sum(np.asarray(cb.joule_energy_J(g[:, i]), dtype=np.float64)
+                   + np.asarray(cb.conveyance_energy_J(g[:, i]), dtype=np.float64) for i in (0, 1))
+
+    def layer_conductance_S(self) -> np.ndarray:
+        """Mean device conductance per weight layer (S): the mean of G+ and G- (where write
+        pulses are priced on the E(G) tables)."""
+        return self.mean_pair_conductance_S().mean(axis=1)
+
+    def active_neurons(self) -> np.ndarray:
+        """Neurons per layer whose input is non-zero (they draw the active floor): layer 0
+        ``input_active_fraction`` of the encoders (measured on the data), other layers all
+        of them (an upper bound: a neuron with negative net input draws no input current)."""
+        n = np.asarray(self.sizes, dtype=np.float64).copy()
+        n[0] *= float(self.input_active_fraction)
+        return n
+
+    def _neuron_rows(self, ph: str, dur: float, n_ex: int) -> list:
+        """Spike rows (rate-independent part) and active-floor rows of one phase.
+
+        Total per layer = spikes x E(f) at the layer's mean rate over its active neurons
+        (``NeuronProfile.energy_per_spike_at``, the characterised table), split into the
+        rate-independent part ``spike_floor_J`` per spike and the remainder, booked as the
+        active floor (neuron-seconds x effective power).  Without spikes the active floor is
+        ``active_power_W`` (the fitted law) x active neuron-seconds.
+        """
+        rows = []
+        e_floor = self.neuron.spike_floor_J()
+        for k, (c, n_act) in enumerate(zip(self.spikes[ph], self.active_neurons())):
+            act_s = n_act * dur
+            rate = c / act_s if act_s > 0 else 0.0
+            if c > 0 and act_s > 0:
+                e_tot = c * float(self.neuron.energy_per_spike_at(rate))
+                rest = max(e_tot - c * e_floor, 0.0)
+            else:
+                rest = float(self.neuron.active_power_W) * act_s
+            rows.append((ph, "spikes", f"layer {k}", c, e_floor, n_ex, rate))
+            rows.append((ph, "neuron active floor", f"layer {k}", act_s,
+                         rest / act_s if act_s > 0 else 0.0, n_ex, rate))
+        return rows
 
     def breakdown(self):
         """Tidy DataFrame: phase, component, layer, count, unit_energy_J, energy_J, and per-example
         columns (``count_per_example``, ``energy_per_example_J``; per test example for
-        ``inference``, per training example otherwise)."""
+        ``inference``, per training example otherwise); ``rate_Hz`` (spike rows: mean rate of
+        the layer's active neurons).  Power terms (``leakage``, ``neuron active floor``,
+        ``read-out hold``, ``bias generators``) count unit-seconds and carry their power (W) in
+        ``unit_power_W``."""
         import pandas as pd
         rows = []
-        e_spike = float(self.neuron.energy_per_spike_J)
-        e_event = self.event_energy_J()
+        g = self.mean_pair_conductance_S()
+        cb = self.crossbar
+        e_joule = (np.asarray(cb.joule_energy_J(g[:, 0])) + np.asarray(cb.joule_energy_J(g[:, 1])))
+        e_conv = (np.asarray(cb.conveyance_energy_J(g[:, 0])) + np.asarray(cb.conveyance_energy_J(g[:, 1])))
         n_neurons = sum(self.sizes)
+        n_holds = self.holds_per_neuron * sum(self.sizes[1:])
+        n_gen = math.ceil(n_neurons / self.bias_share_neurons)
         for ph in PHASES:
             n_ex = self.examples[ph]
             if n_ex == 0:
                 continue
-            for k, c in enumerate(self.spikes[ph]):
-                rows.append((ph, "spikes", f"layer {k}", c, e_spike, n_ex))
+            dur = self.steps[ph] * self.step_time_s  # summed over examples
+            rows += self._neuron_rows(ph, dur, n_ex)
             ev = synaptic_events(self.sizes, self.spikes[ph], self.feedback_to_input)
             for j, c in enumerate(ev):
-                rows.append((ph, "synaptic events", f"W{j}", c, e_event[j], n_ex))
-            dur = self.steps[ph] * self.step_time_s  # summed over examples
+                rows.append((ph, "synaptic events", f"W{j}", c, e_joule[j], n_ex, np.nan))
+            for j, c in enumerate(ev):
+                rows.append((ph, "read-out conveyance", f"W{j}", c, e_conv[j], n_ex, np.nan))
+            for j in range(len(self.sizes) - 1):
+                # a spike charges its driven line once: forward a row of W[j] (G+ and G- cells of
+                # its n_{j+1} pairs), backward a column of W[j] (2 n_j cells)
+                rows.append((ph, "row wire", f"W{j} fwd", self.spikes[ph][j],
+                             float(cb.line_energy_J(2 * self.sizes[j + 1])), n_ex, np.nan))
+                if j >= 1 or self.feedback_to_input:
+                    rows.append((ph, "row wire", f"W{j} bwd", self.spikes[ph][j + 1],
+                                 float(cb.line_energy_J(2 * self.sizes[j])), n_ex, np.nan))
+            rows.append((ph, "read-out hold", f"{n_holds} line holds", dur * n_holds,
+                         float(cb.hold_power_W()), n_ex, np.nan))
+            rows.append((ph, "bias generators", f"{n_gen} x {self.bias_share_neurons} neurons", dur * n_gen,
+                         float(self.neuron.bias_branch_W()), n_ex, np.nan))
             rows.append((ph, "leakage", "all neurons", dur * n_neurons,
-                         float(self.neuron.leakage_power_W), n_ex))
+                         float(self.neuron.leakage_power_W), n_ex, np.nan))
         if self.train_examples and self.device is not None:
-            for kind, e_unit in (("up", self.device.write_energy_up_J),
-                                 ("down", self.device.write_energy_down_J),
-                                 ("refresh_up", self.device.write_energy_up_J),
-                                 ("refresh_down", self.device.write_energy_down_J)):
+            gl = self.layer_conductance_S()
+            for kind in ("up", "down", "refresh_up", "refresh_down"):
+                fn = self.device.write_energy_up if kind.endswith("up") else self.device.write_energy_down
                 for j, c in enumerate(self.pulses[kind]):
-                    rows.append(("write", f"pulses {kind}", f"W{j}", c, float(e_unit),
-                                 self.train_examples))
+                    rows.append(("write", f"pulses {kind}", f"W{j}", c, float(fn(gl[j])),
+                                 self.train_examples, np.nan))
             if self.acc_updates.sum() > 0:
                 for j, c in enumerate(self.acc_updates):
                     rows.append(("write", "accumulator updates", f"W{j}", c,
-                                 float(self.accumulator_energy_J), self.train_examples))
+                                 float(self.accumulator_energy_J), self.train_examples, np.nan))
         df = pd.DataFrame(rows, columns=["phase", "component", "layer", "count", "unit_energy_J",
-                                         "examples"])
+                                         "examples", "rate_Hz"])
         df["energy_J"] = df["count"] * df["unit_energy_J"]
         df["count_per_example"] = df["count"] / df["examples"]
         df["energy_per_example_J"] = df["energy_J"] / df["examples"]
-        df.loc[df["component"] == "leakage", "unit_energy_J"] = np.nan  # it is a power (W) x neuron-seconds
-        df["unit"] = np.where(df["component"] == "leakage", "neuron-s x W", "events x J")
+        power = df["component"].isin(POWER_COMPONENTS)
+        df["unit_power_W"] = np.where(power, df["unit_energy_J"], np.nan)
+        df.loc[power, "unit_energy_J"] = np.nan  # a power (W) x unit-seconds
+        df["unit"] = np.where(power, "unit-s x W", "events x J")
         return df
 
     def summary(self) -> dict[str, float]:
@@ -281,6 +399,32 @@ GPU_REFERENCES: tuple[GpuReference, ...] = (
 )
 
 
+def feedforward_macs(sizes: Sequence[int], batch_size: int = 1) -> dict[str, float]:
+    """MACs of the digital alternative a GPU user would run: the same MLP, feed-forward
+    inference and backprop training, counted explicitly.
+
+    Inference: one forward pass, ``P = sum n_j n_{j+1}``.  Training per
+    example: forward ``P`` + error back-propagated into every hidden layer
+    (``sum_{j >= 1} n_j n_{j+1}``; none into the input) + weight gradients
+    (outer products, ``P``) + the SGD weight write ``P / batch_size`` (one
+    update per mini-batch, the same batch as the spiking run).
+    """
+    sizes = [int(n) for n in sizes]
+    prods = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
+    P = float(sum(prods))
+    back = float(sum(prods[1:]))
+    B = max(int(batch_size), 1)
+    return {"macs_inference": P, "macs_training": 2 * P + back + P / B, "macs_forward": P,
+            "macs_backward_delta": back, "macs_gradients": P, "macs_update_per_example": P / B}
+
+
+#: Published neuromorphic reference (not a MAC count): Loihi with on-chip learning on MNIST.
+LOIHI_REFERENCE = {"reference": "Loihi, on-chip learning (published)", "energy_per_inference_J": 2.5e-6,
+                   "energy_per_training_example_J": 0.59e-3, "accuracy": 0.963,
+                   "basis": "Nat. Commun. 2024, s41467-024-53827-9, Table 1: 2.5 uJ per inference, 0.59 mJ per "
+                            "training sample at 96.3 % MNIST (their network and chip, not this MLP)"}
+
+
 def gpu_macs(sizes: Sequence[int], T1: int, T2: int, n_nudged_phases: int = 2) -> dict[str, float]:
     """MACs of rate-based EP on a digital processor, counted explicitly.
 
@@ -325,22 +469,78 @@ def gpu_assumptions(sizes, T1, T2, n_nudged_phases) -> list[str]:
     ]
 
 
+def feedforward_assumptions(sizes, batch_size: int) -> list[str]:
+    """The assumptions behind the feed-forward + backprop baseline, as printable lines."""
+    m = feedforward_macs(sizes, batch_size)
+    return [
+        f"feed-forward + backprop baseline: the same {'-'.join(str(int(n)) for n in sizes)} MLP as a GPU "
+        "user would run it (no relaxation)",
+        f"MACs per inference = one forward pass = sum n_j n_j+1 = {m['macs_inference']:.4g}",
+        f"MACs per training example = forward {m['macs_forward']:.4g} + error into hidden layers "
+        f"{m['macs_backward_delta']:.4g} + weight gradients {m['macs_gradients']:.4g} + SGD write once per "
+        f"batch of {int(batch_size)} ({m['macs_update_per_example']:.4g}) = {m['macs_training']:.4g}",
+        "same energy per MAC as the EP rows (peak efficiency: lower bounds for the GPU)",
+        f"published neuromorphic row: {LOIHI_REFERENCE['basis']}",
+        "measured GPU row (power read during the job x its duration): not run (no GPU in this session)",
+    ]
+
+
 def gpu_comparison(sizes, T1: int, T2: int, n_nudged_phases: int,
                    energy_per_inference_J: float, energy_per_training_example_J: float,
-                   references: Sequence[GpuReference] = GPU_REFERENCES):
-    """DataFrame: per reference processor, MACs and energy per inference / training
-    example, and the ratio reference / EqSpike (how many times less EqSpike uses)."""
+                   references: Sequence[GpuReference] = GPU_REFERENCES, batch_size: int = 20,
+                   include_loihi: bool = True):
+    """DataFrame: every baseline side by side, and the ratio baseline / EqSpike (how many
+    times less EqSpike uses).
+
+    ``baseline``: ``same EP relaxation`` (rate-based EP with the same T1, T2:
+    :func:`gpu_macs`), ``feed-forward + backprop`` (the same MLP trained
+    the usual way: :func:`feedforward_macs`), each on every reference
+    processor; plus the published Loihi figures (``published neuromorphic``).
+    ``conservative`` marks the digital row with the lowest energy (the best
+    digital alternative): the headline ratio.
+    """
     import pandas as pd
-    m = gpu_macs(sizes, T1, T2, n_nudged_phases)
+    m_ep = gpu_macs(sizes, T1, T2, n_nudged_phases)
+    m_ff = feedforward_macs(sizes, batch_size)
     rows = []
-    for ref in references:
-        e_inf = m["macs_inference"] * ref.energy_per_mac_J
-        e_tr = m["macs_training"] * ref.energy_per_mac_J
-        rows.append({"reference": ref.name, "approximate": ref.approximate,
-                     "energy_per_mac_J": ref.energy_per_mac_J, "basis": ref.basis,
-                     "macs_inference": m["macs_inference"], "macs_training": m["macs_training"],
-                     "energy_per_inference_J": e_inf, "energy_per_training_example_J": e_tr,
-                     "ratio_inference": e_inf / energy_per_inference_J if energy_per_inference_J > 0 else np.inf,
-                     "ratio_training": (e_tr / energy_per_training_example_J
-                                        if energy_per_training_example_J > 0 else np.inf)})
-    return pd.DataFrame(rows)
+    for label, m in (("same EP relaxation", m_ep), ("feed-forward + backprop", m_ff)):
+        for ref in references:
+            e_inf = m["macs_inference"] * ref.energy_per_mac_J
+            e_tr = m["macs_training"] * ref.energy_per_mac_J
+            rows.append({"baseline": label, "reference": ref.name, "approximate": ref.approximate,
+                         "energy_per_mac_J": ref.energy_per_mac_J, "basis": ref.basis,
+                         "macs_inference": m["macs_inference"], "macs_training": m["macs_training"],
+                         "energy_per_inference_J": e_inf, "energy_per_training_example_J": e_tr})
+    if include_loihi:
+        rows.append({"baseline": "published neuromorphic", "reference": LOIHI_REFERENCE["reference"],
+                     "approximate": False, "energy_per_mac_J": np.nan, "basis": LOIHI_REFERENCE["basis"],
+                     "macs_inference": np.nan, "macs_training": np.nan,
+                     "energy_per_inference_J": LOIHI_REFERENCE["energy_per_inference_J"],
+                     "energy_per_training_example_J": LOIHI_REFERENCE["energy_per_training_example_J"]})
+    df = pd.DataFrame(rows)
+    df["ratio_inference"] = (df["energy_per_inference_J"] / energy_per_inference_J
+                             if energy_per_inference_J > 0 else np.inf)
+    df["ratio_training"] = (df["energy_per_training_example_J"] / energy_per_training_example_J
+                            if energy_per_training_example_J > 0 else np.inf)
+    digital = df["baseline"] != "published neuromorphic"
+    df["conservative_inference"] = False
+    df["conservative_training"] = False
+    df.loc[df[digital]["energy_per_inference_J"].idxmin(), "conservative_inference"] = True
+    df.loc[df[digital]["energy_per_training_example_J"].idxmin(), "conservative_training"] = True
+    return df
+
+
+def headline_ratios(gpu) -> dict[str, Any]:
+    """The conservative ratios (best digital alternative) and the same-algorithm ratios (EP
+    relaxation on the most efficient reference) of a :func:`gpu_comparison` table."""
+    ci = gpu[gpu["conservative_inference"]].iloc[0]
+    ct = gpu[gpu["conservative_training"]].iloc[0]
+    ep = gpu[gpu["baseline"] == "same EP relaxation"]
+    ei = ep.loc[ep["energy_per_inference_J"].idxmin()]
+    et = ep.loc[ep["energy_per_training_example_J"].idxmin()]
+    return {"conservative_inference": float(ci.ratio_inference),
+            "conservative_inference_ref": f"{ci.reference}, {ci.baseline}",
+            "conservative_training": float(ct.ratio_training),
+            "conservative_training_ref": f"{ct.reference}, {ct.baseline}",
+            "same_ep_inference": float(ei.ratio_inference), "same_ep_inference_ref": ei.reference,
+            "same_ep_training": float(et.ratio_training), "same_ep_training_ref": et.reference}
