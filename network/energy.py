@@ -1,51 +1,78 @@
-"""Energy ledger: spikes, synaptic events and programming pulses times circuit-level energies.
+"""Energy ledger: every block on the chip, priced at the network's states and rates.
 
 What is counted (per phase: ``inference`` (test-set free phases), ``free``
-and ``nudged`` (training), ``write``; and per layer)
------------------------------------------------------------------------------
+and ``nudged`` (training), ``write``; and per layer).  Phase duration =
+``steps * step_time_s`` per example, ``step_time_s = 1 / (theta *
+max_rate_Hz)`` (:mod:`eqspike.network.neuron_transfer`); examples are
+processed one after another on the chip, so a batch of B costs B phases.
+---------------------------------------------------------------------------
 
 - **Spikes** of every neuron layer 0..L (layer 0: the input pixels' spike
-  encoders, the same neuron circuit), from the rule's statistics
-  ``spikes_free`` / ``spikes_nudged`` (totals over a batch).  Energy:
-  ``NeuronProfile.energy_per_spike_J`` each.
+  encoders, the same neuron circuit), from the rule's ``spikes_free`` /
+  ``spikes_nudged``.  The energy is the characterised E(f)
+  (``NeuronProfile.energy_per_spike_at``, the table of ngspice points) at the
+  layer's mean rate over its *active* neurons (input non-zero: layer 0 the
+  fraction of non-zero pixels, measured on the data; hidden and output layers
+  all neurons, an upper bound).  It is booked in two rows: ``spikes`` at the
+  rate-independent ``spike_floor_J`` (the most efficient characterised rate)
+  and ``neuron active floor`` (the rest: what a neuron with input draws
+  whatever it fires, ~5 nW for the default Axon-Hillock; with the law
+  E0 + P/f this split is exact whatever the distribution of rates).
 - **Synaptic events**: a spike of layer k is delivered to its fan-out cells
-  through the symmetric weights: forward to the ``n_{k+1}`` cells of its
-  row of ``W[k]`` (k < L) and backward to the ``n_{k-1}`` cells of its
-  column of ``W[k-1]`` (k >= 1).  The clamped input layer integrates nothing,
-  so by default spikes of layer 1 are **not** counted backward into layer 0
-  (``feedback_to_input=True`` counts them).  Each event reads one
-  differential pair, i.e. two cells:
-  ``E_event = CrossbarProfile.read_energy_J(G+) + read_energy_J(G-)``
-  (``V_read^2 G t_pulse`` plus the wire/driver part, per cell), evaluated at
-  the layer's mean G+ and mean G- (exact for the linear ``read_energy_J``
-  when spikes are spread evenly over rows).  With ideal (float) synapses the
-  pair is mapped as ``G+ = g_ref_S max(W, 0)``, ``G- = g_ref_S max(-W, 0)``
-  with the crossbar profile's ``g_ref_S``.
+  through the symmetric weights: forward to the ``n_{k+1}`` pairs of its
+  row of ``W[k]`` (k < L) and backward to the ``n_{k-1}`` pairs of its
+  column of ``W[k-1]`` (k >= 1; not into the clamped input unless
+  ``feedback_to_input``).  Each event reads two cells (G+ and G-), priced
+  at the layer's mean G+ and G-: Joule heat ``V_read^2 G t``
+  (``synaptic events``) and the **conveyance** ``V_rest G V_read t``
+  (``read-out conveyance``): the held line rests at ``V_rest``, so the read
+  rail sits at ``V_rest + V_read``.
+- **Row wire**: once per spike per driven line (not per cell read): a line
+  of ``2 n`` cells costs ``2 n C_cell V_read (V_rest + V_read)``
+  (``CrossbarProfile.line_energy_J``).
+- **Read-out hold**: every non-input neuron has ``holds_per_neuron`` (2: G+
+  and G- columns) held lines, each an active line hold simulated in ngspice
+  (:mod:`eqspike.circuits.readout`), drawing ``CrossbarProfile.readout_power_W``
+  for the whole phase.
+- **Bias generators**: one per ``bias_share_neurons`` neurons (default 128),
+  each drawing the neuron's measured bias branch (``bias_branch_W``, the
+  reference transistors on ``vddb``; the neurons mirror it at no extra
+  current), for the whole phase.
+- **Leakage**: ``NeuronProfile.leakage_power_W`` (zero-input standby) for every
+  neuron (``sum(sizes)``, input encoders included) during the phase.
 - **Programming pulses** per weight layer from the device backend
-  (``up``, ``down``, ``refresh_up``, ``refresh_down``), times the device
-  profile's ``write_energy_up_J`` / ``write_energy_down_J``.
+  (``up``, ``down``, ``refresh_up``, ``refresh_down``), priced on the device
+  profile's E(G) tables (``write_energy_up(G)`` / ``write_energy_down(G)``)
+  at the layer's mean device conductance (exact for an E(G) linear in G with
+  pulses spread evenly over the devices); flat means for older profiles.
 - **Accumulator updates** (``accumulate`` pulse policy only): the digital
   residual of every synapse is read, added to and written back at each
   update; priced at ``accumulator_energy_J`` each (default 0.9 pJ, the
   Horowitz 45 nm fp32 add, ISSCC 2014, ../shared/docs/device-anchors.md:
   arithmetic only, a floor; SRAM access would add to it).  Counted in the
   ``write`` phase, i.e. in the training energy.
-- **Leakage**: ``NeuronProfile.leakage_power_W`` for every neuron of the
-  network (``sum(sizes)``, input encoders included) during the phase:
-  ``steps * step_time_s`` per example, ``step_time_s = 1 / (theta *
-  max_rate_Hz)`` (:mod:`eqspike.network.neuron_transfer`).  Examples are
-  processed one after another on the chip, so a batch of B costs B phases.
+- Not priced here: write drivers and update logic of on-chip learning (the
+  chip-mode counters of ``network/chip_costs.py``), the nudging current,
+  controller and routing.
 
 Reports: energy per inference (free phase of one test example) and per
 training example (free + nudged phases + writes), broken down by phase,
-component and layer (:meth:`EnergyLedger.breakdown`, a tidy DataFrame).
+component and layer (:meth:`EnergyLedger.breakdown`, a tidy DataFrame);
+:meth:`EnergyLedger.priced_with` re-prices the same counts with other
+profiles (the levers of docs/hardware.md), :meth:`counts_dict` /
+:meth:`from_counts` store and reload them.
 
-GPU comparison (:func:`gpu_macs`, :func:`gpu_comparison`): the same network
-run as rate-based EP with the same T1, T2 on a GPU, MACs counted explicitly
-and multiplied by named GPUs' energy per operation (peak-efficiency figures,
-marked approximate; ../shared/docs/device-anchors.md), plus the Horowitz
-45 nm fp32 MAC as an arithmetic-only floor.  Every assumption is returned as
-text (:func:`gpu_assumptions`) so reports can print it.
+Digital baselines (:mod:`eqspike.network.baselines`, re-exported here:
+:func:`gpu_comparison`), side by side: (a) the same EP
+relaxation on a GPU (:func:`gpu_macs`, same T1, T2); (b) the same MLP run
+the usual way, one feed-forward pass per inference and backprop per
+training example (:func:`feedforward_macs`); each multiplied by named
+processors' energy per MAC (peak-efficiency figures, approximate;
+../shared/docs/device-anchors.md) and the Horowitz 45 nm fp32 MAC; (c) the
+published Loihi on-chip-learning figures (:data:`LOIHI_REFERENCE`).  The
+conservative ratio (:func:`headline_ratios`) is against the cheapest digital
+row.  Every assumption is returned as text (:func:`gpu_assumptions`,
+:func:`feedforward_assumptions`) so reports can print it.
 """
 from __future__ import annotations
 
@@ -58,6 +85,8 @@ import numpy as np
 from eqspike.errors import ParameterError
 from eqspike.params import check
 
+from .baselines import (GPU_REFERENCES, LOIHI_REFERENCE, GpuReference, feedforward_assumptions,  # noqa: F401
+                        feedforward_macs, gpu_assumptions, gpu_comparison, gpu_macs, headline_ratios)
 from .neuron_transfer import step_time_s
 
 __all__ = ["EnergyLedger", "GPU_REFERENCES", "GpuReference", "gpu_macs", "gpu_comparison",
@@ -372,175 +401,3 @@ class EnergyLedger:
             out["accumulator_updates_per_training_example"] = float(self.acc_updates.sum()
                                                                     / self.train_examples)
         return out
-
-
-# --------------------------------------------------------------------------- GPU estimate
-
-@dataclass(frozen=True)
-class GpuReference:
-    """Energy per multiply-accumulate of a reference processor."""
-    name: str
-    energy_per_mac_J: float
-    basis: str
-    approximate: bool = True
-
-
-#: pJ per FLOP from vendor peak specifications (board power / peak throughput), 2 FLOP per MAC.
-GPU_REFERENCES: tuple[GpuReference, ...] = (
-    GpuReference("NVIDIA V100 (fp32)", 2 * 19e-12,
-                 "~19 pJ/FLOP fp32 (300 W / 15.7 TFLOP/s peak), 2 FLOP per MAC"),
-    GpuReference("NVIDIA A100 (fp16 tensor)", 2 * 1.3e-12,
-                 "~1.3 pJ/FLOP fp16 tensor core (400 W / 312 TFLOP/s peak), 2 FLOP per MAC"),
-    GpuReference("NVIDIA H100 (bf16 tensor)", 2 * 0.7e-12,
-                 "~0.7 pJ/FLOP bf16 dense (700 W / ~990 TFLOP/s peak), 2 FLOP per MAC"),
-    GpuReference("Horowitz 45 nm fp32 MAC (floor)", 3.7e-12 + 0.9e-12,
-                 "fp32 mult 3.7 pJ + add 0.9 pJ (Horowitz, ISSCC 2014), arithmetic only, "
-                 "no memory access", approximate=False),
-)
-
-
-def feedforward_macs(sizes: Sequence[int], batch_size: int = 1) -> dict[str, float]:
-    """MACs of the digital alternative a GPU user would run: the same MLP, feed-forward
-    inference and backprop training, counted explicitly.
-
-    Inference: one forward pass, ``P = sum n_j n_{j+1}``.  Training per
-    example: forward ``P`` + error back-propagated into every hidden layer
-    (``sum_{j >= 1} n_j n_{j+1}``; none into the input) + weight gradients
-    (outer products, ``P``) + the SGD weight write ``P / batch_size`` (one
-    update per mini-batch, the same batch as the spiking run).
-    """
-    sizes = [int(n) for n in sizes]
-    prods = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
-    P = float(sum(prods))
-    back = float(sum(prods[1:]))
-    B = max(int(batch_size), 1)
-    return {"macs_inference": P, "macs_training": 2 * P + back + P / B, "macs_forward": P,
-            "macs_backward_delta": back, "macs_gradients": P, "macs_update_per_example": P / B}
-
-
-#: Published neuromorphic reference (not a MAC count): Loihi with on-chip learning on MNIST.
-LOIHI_REFERENCE = {"reference": "Loihi, on-chip learning (published)", "energy_per_inference_J": 2.5e-6,
-                   "energy_per_training_example_J": 0.59e-3, "accuracy": 0.963,
-                   "basis": "Nat. Commun. 2024, s41467-024-53827-9, Table 1: 2.5 uJ per inference, 0.59 mJ per "
-                            "training sample at 96.3 % MNIST (their network and chip, not this MLP)"}
-
-
-def gpu_macs(sizes: Sequence[int], T1: int, T2: int, n_nudged_phases: int = 2) -> dict[str, float]:
-    """MACs of rate-based EP on a digital processor, counted explicitly.
-
-    Per time step: forward matvec of every weight layer (``n_j n_{j+1}``) and
-    the feedback matvec ``W[j]^T s_{j+1}`` into every hidden/output layer
-    ``j >= 1`` (the clamped input needs none).  Inference: ``T1`` steps.
-    Training: ``T1 + n_nudged_phases * T2`` steps, plus the two-phase EP
-    update per weight layer: two outer products (``2 n_j n_{j+1}``) and the
-    weight write ``W += lr dW`` (``n_j n_{j+1}``).  Element-wise neuron
-    updates (a few ops per neuron per step) are listed, not added.
-    """
-    sizes = [int(n) for n in sizes]
-    prods = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
-    per_step = sum(prods) + sum(prods[1:])
-    inference = T1 * per_step
-    dyn = (T1 + n_nudged_phases * T2) * per_step
-    update = 3 * sum(prods)
-    neuron_ops = 3 * sum(sizes[1:])  # bias add, leak/mix, activation per neuron per step
-    return {"macs_per_step": float(per_step), "macs_inference": float(inference),
-            "macs_training_dynamics": float(dyn), "macs_training_update": float(update),
-            "macs_training": float(dyn + update), "elementwise_ops_per_step": float(neuron_ops)}
-
-
-def gpu_assumptions(sizes, T1, T2, n_nudged_phases) -> list[str]:
-    """The assumptions behind :func:`gpu_comparison`, as printable lines."""
-    m = gpu_macs(sizes, T1, T2, n_nudged_phases)
-    return [
-        f"network {'-'.join(str(int(n)) for n in sizes)}, rate-based EP with T1 = {T1}, "
-        f"T2 = {T2}, {n_nudged_phases} nudged phase(s) per example (same as the spiking run)",
-        f"MACs per step = forward (sum n_j n_j+1) + feedback into layers >= 1 = {m['macs_per_step']:.4g}",
-        f"MACs per inference = T1 x per-step = {m['macs_inference']:.4g}",
-        f"MACs per training example = (T1 + {n_nudged_phases} T2) x per-step + update "
-        f"(2 outer products + weight write per layer) = {m['macs_training']:.4g}",
-        f"element-wise neuron ops ({m['elementwise_ops_per_step']:.0f} per step) are not counted "
-        f"(< {100 * m['elementwise_ops_per_step'] / m['macs_per_step']:.2f} % of the MACs)",
-        "GPU energy per op = board power / peak throughput (vendor specifications, approximate, "
-        "../shared/docs/device-anchors.md); real small-batch utilisation is far below peak, "
-        "so these GPU energies are lower bounds and the ratios conservative",
-        "memory traffic (weights re-read each step), host overheads and idle power are not counted "
-        "for the GPU (again favouring the GPU)",
-        "Horowitz 45 nm fp32 MAC: arithmetic only, a floor for any digital fp32 implementation",
-    ]
-
-
-def feedforward_assumptions(sizes, batch_size: int) -> list[str]:
-    """The assumptions behind the feed-forward + backprop baseline, as printable lines."""
-    m = feedforward_macs(sizes, batch_size)
-    return [
-        f"feed-forward + backprop baseline: the same {'-'.join(str(int(n)) for n in sizes)} MLP as a GPU "
-        "user would run it (no relaxation)",
-        f"MACs per inference = one forward pass = sum n_j n_j+1 = {m['macs_inference']:.4g}",
-        f"MACs per training example = forward {m['macs_forward']:.4g} + error into hidden layers "
-        f"{m['macs_backward_delta']:.4g} + weight gradients {m['macs_gradients']:.4g} + SGD write once per "
-        f"batch of {int(batch_size)} ({m['macs_update_per_example']:.4g}) = {m['macs_training']:.4g}",
-        "same energy per MAC as the EP rows (peak efficiency: lower bounds for the GPU)",
-        f"published neuromorphic row: {LOIHI_REFERENCE['basis']}",
-        "measured GPU row (power read during the job x its duration): not run (no GPU in this session)",
-    ]
-
-
-def gpu_comparison(sizes, T1: int, T2: int, n_nudged_phases: int,
-                   energy_per_inference_J: float, energy_per_training_example_J: float,
-                   references: Sequence[GpuReference] = GPU_REFERENCES, batch_size: int = 20,
-                   include_loihi: bool = True):
-    """DataFrame: every baseline side by side, and the ratio baseline / EqSpike (how many
-    times less EqSpike uses).
-
-    ``baseline``: ``same EP relaxation`` (rate-based EP with the same T1, T2:
-    :func:`gpu_macs`), ``feed-forward + backprop`` (the same MLP trained
-    the usual way: :func:`feedforward_macs`), each on every reference
-    processor; plus the published Loihi figures (``published neuromorphic``).
-    ``conservative`` marks the digital row with the lowest energy (the best
-    digital alternative): the headline ratio.
-    """
-    import pandas as pd
-    m_ep = gpu_macs(sizes, T1, T2, n_nudged_phases)
-    m_ff = feedforward_macs(sizes, batch_size)
-    rows = []
-    for label, m in (("same EP relaxation", m_ep), ("feed-forward + backprop", m_ff)):
-        for ref in references:
-            e_inf = m["macs_inference"] * ref.energy_per_mac_J
-            e_tr = m["macs_training"] * ref.energy_per_mac_J
-            rows.append({"baseline": label, "reference": ref.name, "approximate": ref.approximate,
-                         "energy_per_mac_J": ref.energy_per_mac_J, "basis": ref.basis,
-                         "macs_inference": m["macs_inference"], "macs_training": m["macs_training"],
-                         "energy_per_inference_J": e_inf, "energy_per_training_example_J": e_tr})
-    if include_loihi:
-        rows.append({"baseline": "published neuromorphic", "reference": LOIHI_REFERENCE["reference"],
-                     "approximate": False, "energy_per_mac_J": np.nan, "basis": LOIHI_REFERENCE["basis"],
-                     "macs_inference": np.nan, "macs_training": np.nan,
-                     "energy_per_inference_J": LOIHI_REFERENCE["energy_per_inference_J"],
-                     "energy_per_training_example_J": LOIHI_REFERENCE["energy_per_training_example_J"]})
-    df = pd.DataFrame(rows)
-    df["ratio_inference"] = (df["energy_per_inference_J"] / energy_per_inference_J
-                             if energy_per_inference_J > 0 else np.inf)
-    df["ratio_training"] = (df["energy_per_training_example_J"] / energy_per_training_example_J
-                            if energy_per_training_example_J > 0 else np.inf)
-    digital = df["baseline"] != "published neuromorphic"
-    df["conservative_inference"] = False
-    df["conservative_training"] = False
-    df.loc[df[digital]["energy_per_inference_J"].idxmin(), "conservative_inference"] = True
-    df.loc[df[digital]["energy_per_training_example_J"].idxmin(), "conservative_training"] = True
-    return df
-
-
-def headline_ratios(gpu) -> dict[str, Any]:
-    """The conservative ratios (best digital alternative) and the same-algorithm ratios (EP
-    relaxation on the most efficient reference) of a :func:`gpu_comparison` table."""
-    ci = gpu[gpu["conservative_inference"]].iloc[0]
-    ct = gpu[gpu["conservative_training"]].iloc[0]
-    ep = gpu[gpu["baseline"] == "same EP relaxation"]
-    ei = ep.loc[ep["energy_per_inference_J"].idxmin()]
-    et = ep.loc[ep["energy_per_training_example_J"].idxmin()]
-    return {"conservative_inference": float(ci.ratio_inference),
-            "conservative_inference_ref": f"{ci.reference}, {ci.baseline}",
-            "conservative_training": float(ct.ratio_training),
-            "conservative_training_ref": f"{ct.reference}, {ct.baseline}",
-            "same_ep_inference": float(ei.ratio_inference), "same_ep_inference_ref": ei.reference,
-            "same_ep_training": float(et.ratio_training), "same_ep_training_ref": et.reference}
