@@ -18,8 +18,10 @@ Circuit (regulated-cascode current conveyor, PTM 180 nm, one per held line):
   off the membrane by a matched sink in a real design; here it is part of
   the hold's supply power, and the characterisation subtracts it).
 
-The rows idle at ``V_rest`` (the regulated ``x``, from a zero-input ``.op``)
-and pulse to ``V_rest + V_read``: the read supply delivers
+A read pulse takes its row from ``V_rest`` (the regulated ``x``, from a
+zero-input transient) to ``V_rest + V_read``; between pulses the row
+drivers are switched off (idle rows float, :mod:`eqspike.circuits.slice`
+shows why): the read supply delivers
 ``(V_rest + V_read) G V_read t`` per cell read, of which ``V_read^2 G t`` is
 the synapse's Joule heat and ``V_rest G V_read t`` the conveyance (dissipated
 in ``Mp`` and the neuron).  The hold's own supply power is

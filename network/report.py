@@ -201,8 +201,8 @@ def write_report(out: Path, *, cfg, syn_cfg, result, notes: dict[str, str], devi
     loihi = gpu[gpu["baseline"] == "published neuromorphic"]
     if len(loihi):
         lo = loihi.iloc[0]
-        lines += [f"- Published neuromorphic reference ({lo.reference}: {fmt_J(lo.energy_per_inference_J)} per "
-                  f"inference, {fmt_J(lo.energy_per_training_example_J)} per training sample, their network): "
+        lines += [f"- Published neuromorphic reference, {lo.reference}: {fmt_J(lo.energy_per_inference_J)} per "
+                  f"inference, {fmt_J(lo.energy_per_training_example_J)} per training sample (their network): "
                   f"{lo.ratio_inference:.3g}x / {lo.ratio_training:.3g}x.", ""]
     ok_inf = h["conservative_inference"] >= 1000
     ok_tr = h["conservative_training"] >= 100
@@ -266,12 +266,19 @@ def write_report(out: Path, *, cfg, syn_cfg, result, notes: dict[str, str], devi
                          f"{fmt_J(result.ledger.accumulator_energy_J)} each (Horowitz 45 nm fp32 add, "
                          "arithmetic only: a floor; SRAM access would add to it)")
     lines += [f"- neuron: {neuron.name} ({neuron.circuit}), max rate {neuron.max_rate_Hz / 1e3:.4g} kHz, "
-              f"{fmt_J(neuron.energy_per_spike_J)} per spike, leakage {neuron.leakage_power_W:.3g} W, "
+              f"{fmt_J(neuron.energy_per_spike_J)} per spike at {neuron.nominal_rate_Hz / 1e3:.4g} kHz "
+              f"(E(f) = {fmt_J(neuron.energy_fit_E0_J)} + {neuron.active_power_W:.3g} W / f, within "
+              f"{100 * neuron.energy_fit_max_error:.2g} % of the characterised points), leakage "
+              f"{neuron.leakage_power_W:.3g} W, bias branch {neuron.bias_branch_W():.3g} W, "
               f"input scale {neuron.input_scale_A:.3g} A",
               f"- crossbar: {crossbar.name}, read {crossbar.read_voltage_V:g} V x "
-              f"{crossbar.read_pulse_width_s * 1e9:.3g} ns, {fmt_J(float(crossbar.read_energy_J(crossbar.g_ref_S)))} "
-              f"per cell read at {crossbar.g_ref_S * 1e6:.3g} uS (wire part "
-              f"{fmt_J(crossbar.wire_energy_per_event_J)})",
+              f"{crossbar.read_pulse_width_s * 1e9:.3g} ns, Joule heat "
+              f"{fmt_J(float(crossbar.joule_energy_J(crossbar.g_ref_S)))} and conveyance "
+              f"{fmt_J(float(crossbar.conveyance_energy_J(crossbar.g_ref_S)))} per cell read at "
+              f"{crossbar.g_ref_S * 1e6:.3g} uS, wire {fmt_J(crossbar.cell_wire_energy_J())} per cell per line "
+              f"charge at 0 V rest; line hold {crossbar.hold_power_W():.3g} W at "
+              f"{crossbar.readout_rest_V:.3g} V (simulated charge error "
+              f"{100 * crossbar.readout_charge_error:.2g} %)",
               f"- training: rule {cfg.rule}, T1 {cfg.T1}, T2 {cfg.T2}, beta {cfg.beta}, eps {cfg.eps}, "
               f"lrs {cfg.lrs}, batch {cfg.batch_size}, {cfg.lr_schedule} schedule, seed {cfg.seed}, "
               f"rule options {dict(cfg.rule_params)}", ""]
@@ -310,8 +317,9 @@ def _ledger_assumptions(result, neuron, crossbar, device) -> list[str]:
            f"read-out: every non-input neuron has {led.holds_per_neuron} held lines (G+ and G- columns; its "
            f"backward lines are assumed to share them), each a simulated line hold of "
            f"{crossbar.hold_power_W():.3g} W at V_rest {crossbar.readout_rest_V:.3g} V (charge error "
-           f"{100 * crossbar.readout_charge_error:.2g} %); rows idle at V_rest and pulse to V_rest + V_read, "
-           "so each read also costs V_rest G V_read t (conveyance)",
+           f"{100 * crossbar.readout_charge_error:.2g} %); a read pulse takes its row from V_rest to "
+           "V_rest + V_read (drivers switched off between pulses: idle rows float), so each read also "
+           "costs V_rest G V_read t (conveyance)",
            f"bias: one shared bias generator per {led.bias_share_neurons} neurons ({n_gen} generators), each "
            f"drawing the neuron's measured bias branch {neuron.bias_branch_W():.3g} W",
            "write pulses priced on the device's E(G) tables at the layer's mean conductance" if
