@@ -48,7 +48,7 @@ def _chart_component(c: str) -> str:
 
 def plot_energy_bars(breakdown, path: Path) -> Path:
     """Stacked bars: energy per inference and per training example by component."""
-    fig, ax = _fig()
+    fig, ax = _fig(8.0, 4.2)
     df = breakdown.copy()
     df["chart"] = df["component"].map(_chart_component)
     inf_phase = "inference" if (df.phase == "inference").any() else "free"
@@ -71,7 +71,8 @@ def plot_energy_bars(breakdown, path: Path) -> Path:
     ax.set_ylim(0, 1.15 * bottoms.max() if bottoms.max() > 0 else 1)
     ax.set_ylabel("energy per example (J)")
     ax.set_title("EqSpike energy per example (ledger)")
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    fig.tight_layout()
     return atomic.save_figure(path, fig)
 
 
@@ -80,23 +81,21 @@ def plot_gpu_ratio(gpu, summary: dict, path: Path) -> Path:
     _fig()  # selects the Agg backend
     import matplotlib.pyplot as plt
     plt.close("all")
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
     for ax, col, key, title in ((axes[0], "energy_per_inference_J", "energy_per_inference_J", "per inference"),
                                 (axes[1], "energy_per_training_example_J", "energy_per_training_example_J",
                                  "per training example")):
         short = {"same EP relaxation": "EP", "feed-forward + backprop": "FF/BP",
                  "published neuromorphic": "published"}
-        names = ["EqSpike\n(ledger)"] + [
-            n.replace("NVIDIA ", "").replace("Horowitz 45 nm fp32 MAC (floor)", "45 nm MAC")
-             .replace(" (", "\n(").replace(", on-chip learning (published)", "") + "\n" + short.get(b, b)
-            for n, b in zip(gpu["reference"], gpu.get("baseline", [""] * len(gpu)))]
+        names = ["EqSpike"] + [_short_ref(n) + " " + short.get(b, b)
+                               for n, b in zip(gpu["reference"], gpu.get("baseline", [""] * len(gpu)))]
         vals = [summary[key]] + list(gpu[col])
         colors = ["#2ca02c"] + [{"same EP relaxation": "#d62728", "feed-forward + backprop": "#ff7f0e"}
                                 .get(b, "#1f77b4") for b in gpu.get("baseline", [""] * len(gpu))]
         ax.bar(range(len(vals)), vals, color=colors)
         ax.set_yscale("log")
         ax.set_xticks(range(len(vals)))
-        ax.set_xticklabels(names, fontsize=5)
+        ax.set_xticklabels(names, fontsize=7, rotation=60, ha="right")
         ax.set_ylabel("energy (J)")
         ax.set_title(title)
         for i, v in enumerate(vals):
@@ -105,6 +104,13 @@ def plot_gpu_ratio(gpu, summary: dict, path: Path) -> Path:
     fig.suptitle("EqSpike on characterised circuits vs digital baselines: same EP relaxation (red), "
                  "feed-forward/backprop (orange), published Loihi (blue); GPU figures approximate", fontsize=8)
     return atomic.save_figure(path, fig)
+
+
+def _short_ref(name: str) -> str:
+    for key in ("V100", "A100", "H100", "Loihi"):
+        if key in name:
+            return key
+    return "45 nm MAC" if "Horowitz" in name else name
 
 
 def plot_device(profile, path: Path) -> Path:
