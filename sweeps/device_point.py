@@ -51,6 +51,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+import numpy as np
+
 from eqspike.errors import ParameterError
 from eqspike.network.synapses import POLICIES, SCHEMES
 from eqspike.params import param, validate
@@ -255,6 +257,10 @@ def profile_columns(device, neuron) -> dict[str, Any]:
     """What the profiles really were (a spice device ignores ``g_min_S`` & co. of the point)."""
     out: dict[str, Any] = {"device_name": str(device.name)}
     out.update({f"device_{k}": getattr(device, k) for k in DEVICE_FIGURES})
+    if hasattr(device, "write_energy_up"):   # E(G) range: writes are priced at the layer's conductance
+        g = np.asarray(device.energy_grid_S)
+        e = np.concatenate([device.write_energy_up(g), device.write_energy_down(g)])
+        out["device_write_energy_min_J"], out["device_write_energy_max_J"] = float(e.min()), float(e.max())
     out["neuron_name"] = str(neuron.name)
     out.update({f"neuron_{k}": float(getattr(neuron, k)) for k in NEURON_FIGURES})
     return out

@@ -2,7 +2,7 @@
 
 - the device's E(G) tables and the neuron's E(f) table reproduce the
   characterised points (ngspice) within 1 %;
-- old profile files (benchmarks/results/hardware_run, written before these
+- old profile files (tests/data/old_profiles: main's default-run profiles, written before these
   fields existed) still load, with a one-line note of what is assumed;
 - row wire once per spike per driven line, line holds per neuron, one bias
   generator per N neurons, writes priced at the layer's conductance;
@@ -25,7 +25,8 @@ from eqspike.devices.profile import DeviceProfile
 from eqspike.network.energy import (EnergyLedger, LOIHI_REFERENCE, feedforward_macs, gpu_comparison,
                                     headline_ratios)
 
-OLD_RUN = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "hardware_run"
+# profiles written before these fields existed (the default run of main before issue 12)
+OLD_RUN = Path(__file__).resolve().parent / "data" / "old_profiles"
 
 
 @pytest.fixture
