@@ -198,7 +198,7 @@ def crossbar_profile(cache: bool = True, *, g_ref_S: float = 5e-6, with_ir_sweep
     from .readout import ColumnHold, characterize_hold, hold_netlist
     hold = hold or ColumnHold()
     from eqspike import atomic
-    from eqspike.cache import entry_dir
+    from eqspike.cache import building, lookup
     from eqspike.spice import ngspice_version
     col = replace_checked(CrossbarColumn(), params) if params else CrossbarColumn()
     if not (g_ref_S > 0):
@@ -211,9 +211,9 @@ def crossbar_profile(cache: bool = True, *, g_ref_S: float = 5e-6, with_ir_sweep
                             v_out_V=0.3, t_stop_s=1e-6)
     key = netlist_hash("\n".join(["crossbar-v2", column_netlist(ref), column_netlist(wire), column_netlist(col),
                                   str(with_ir_sweep), hold_key]))
-    d = entry_dir("circuit", key)
-    if cache and (d / "profile.json").exists():
-        return CrossbarProfile.from_json(d / "profile.json")
+    hit = lookup("circuit", key, required=("profile.json",)) if cache else None
+    if hit is not None:
+        return CrossbarProfile.from_json(hit / "profile.json")
     m_ref, m_wire, m_col = (measure_column(c) for c in (ref, wire, col))
     if col.synapse != "resistor":
         q0 = measure_column(dataclasses.replace(col, r_wire_ohm=0.0))["charge_C"]
@@ -227,12 +227,9 @@ def crossbar_profile(cache: bool = True, *, g_ref_S: float = 5e-6, with_ir_sweep
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
     if with_ir_sweep:
         df = ir_drop_sweep(col)
-        atomic.write_csv(d / "ir_drop.csv", df)
-        atomic.save_figure(d / "ir_drop.png", plot_ir_drop(df))
         prov["ir_drop"] = df[["r_wire_ohm", "charge_error"]].to_dict("list")
     ro = characterize_hold(hold, g_S=g_ref_S, v_read_V=col.read_voltage_V, width_s=col.read_pulse_width_s,
                            rise_s=col.rise_time_s)
-    atomic.write_json(d / "readout.json", {**ro, "hold": dataclasses.asdict(hold)})
     prov["readout"] = {"circuit": "regulated-cascode line hold (eqspike.circuits.readout)",
                        "parameters": dataclasses.asdict(hold), **ro}
     e_wire = max(m_wire["energy_per_event_J"], 0.0)
@@ -244,7 +241,12 @@ def crossbar_profile(cache: bool = True, *, g_ref_S: float = 5e-6, with_ir_sweep
                            wire_energy_per_cell_J=e_wire / col.n_cols, readout_power_W=ro["power_W"],
                            readout_rest_V=ro["v_rest_V"], readout_charge_error=ro["charge_error"],
                            provenance=prov)
-    prof.to_json(d / "profile.json")
+    with building("circuit", key) as tmp:   # complete or absent (eqspike.cache)
+        atomic.write_json(tmp / "readout.json", {**ro, "hold": dataclasses.asdict(hold)})
+        if with_ir_sweep:
+            atomic.write_csv(tmp / "ir_drop.csv", df)
+            atomic.save_figure(tmp / "ir_drop.png", plot_ir_drop(df))
+        prof.to_json(tmp / "profile.json")
     return prof
 
 

@@ -15,7 +15,7 @@ from eqspike import atomic
 
 from .energy import feedforward_assumptions, gpu_assumptions, headline_ratios
 
-__all__ = ["plot_energy_bars", "plot_gpu_ratio", "plot_device", "plot_neuron", "plot_stdp",
+__all__ = ["gpu_headline", "plot_energy_bars", "plot_gpu_ratio", "plot_device", "plot_neuron", "plot_stdp",
            "write_report", "fmt_J"]
 
 
@@ -177,6 +177,19 @@ def _table(df, cols: Sequence[str], fmts: dict[str, Any] | None = None) -> str:
     return "\n".join(lines)
 
 
+def gpu_headline(gpu, bold: bool = False) -> str:
+    """The GPU-ratio sentence of the report's headline; ``eqspike run`` prints the
+    same sentence on the console.  The conservative ratio (the best digital
+    alternative, :func:`eqspike.network.baselines.headline_ratios`) comes first,
+    the same-algorithm ratio (the EP relaxation on the most efficient GPU) second."""
+    b = "**" if bold else ""
+    h = headline_ratios(gpu)
+    return (f"vs GPU: {b}{h['conservative_inference']:.3g}x{b} less energy per inference and "
+            f"{b}{h['conservative_training']:.3g}x{b} per training example than the best digital "
+            f"alternative ({h['conservative_inference_ref']}); {h['same_ep_inference']:.3g}x / "
+            f"{h['same_ep_training']:.3g}x against the same EP relaxation ({h['same_ep_inference_ref']}).")
+
+
 def write_report(out: Path, *, cfg, syn_cfg, result, notes: dict[str, str], device, neuron,
                  crossbar, figures: dict[str, str], elapsed_s: float, command: str) -> Path:
     """report.md: accuracy, energy, GPU ratio with assumptions, figures, provenance."""
@@ -199,11 +212,7 @@ def write_report(out: Path, *, cfg, syn_cfg, result, notes: dict[str, str], devi
              f"(free {fmt_J(s['train_free_J'])}, nudged {fmt_J(s['train_nudged_J'])}, "
              f"writes {fmt_J(s['train_write_J'])}).", ""]
     h = headline_ratios(gpu)
-    lines += [f"- **Conservative ratio (best digital alternative): {h['conservative_inference']:.3g}x less "
-              f"energy per inference** ({h['conservative_inference_ref']}) **and "
-              f"{h['conservative_training']:.3g}x per training example** ({h['conservative_training_ref']}).",
-              f"- Same-algorithm ratio (the EP relaxation run on a GPU): {h['same_ep_inference']:.3g}x per "
-              f"inference, {h['same_ep_training']:.3g}x per training example ({h['same_ep_inference_ref']}).", ""]
+    lines += [f"- {gpu_headline(gpu, bold=True)}", ""]
     loihi = gpu[gpu["baseline"] == "published neuromorphic"]
     if len(loihi):
         lo = loihi.iloc[0]
