@@ -142,7 +142,7 @@ def load_crossbar(spec: str | None, *, progress: Callable[[str], None] = print, 
 # --------------------------------------------------------------------------- ledger in checkpoints
 #: Ledger attributes fixed by its construction (profiles, sizes): not checkpointed.
 _LEDGER_FIXED = ("sizes", "neuron", "crossbar", "device", "theta", "feedback_to_input",
-                 "accumulator_energy_J", "step_time_s")
+                 "accumulator_energy_J", "step_time_s", "bias_share_neurons", "holds_per_neuron")
 _SKIP = object()
 
 
