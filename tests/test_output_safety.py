@@ -321,3 +321,14 @@ def test_spec_value_in_base_and_vary_and_bad_device_model_refused_at_load(tmp_pa
             loads_spec(text)
     with pytest.raises(ParameterError, match="repeats"):
         loads_spec('[sweep]\npoint = "toy"\nrepeats = 1000000000000\n[sweep.vary]\nx = [0.1]\n')
+
+
+def test_disk_full_while_writing_is_one_line(tmp_path, capsys, monkeypatch):
+    import errno
+    from eqspike import atomic
+
+    def full(path, df):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+    monkeypatch.setattr(atomic, "write_csv", full)
+    assert main(["stdp", "--out", str(tmp_path / "s"), "--span", "2"]) == 2
+    _one_line_error(capsys.readouterr().err, "No space left on device", "stdp_")
