@@ -2,6 +2,10 @@
 synapses, neuron transfer and ledger counts, to the same result as an
 uninterrupted run; ``train --resume`` refuses such a folder."""
 import json
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -84,6 +88,20 @@ def test_run_interrupted_after_epoch_1_resumes_to_the_uninterrupted_result(
             if k.startswith(("W_", "b_", "syn__dev_u", "syn__dev_resid")):
                 np.testing.assert_array_equal(za[k], zb[k], err_msg=k)
     assert (part / "report.md").exists()
+
+    # kill -9 of a separate process once epoch 1 is on disk (epoch 2 running or done)
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "eqspike"] + base[:] + ["--out", str(killed)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t0 = time.monotonic()
+    while not (killed / "metrics.csv").exists() and proc.poll() is None and time.monotonic() - t0 < 300:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert main(["run", "--resume", "--out", str(killed), "--no-progress"]) == 0
+    c = pd.read_csv(killed / "metrics.csv").drop(columns=list(TIMING))
+    pd.testing.assert_frame_equal(a, c, check_exact=True)
+    assert json.loads((killed / "energy_summary.json").read_text()) == sa
 
 
 def test_run_resume_refuses_changed_options_and_non_run_folders(tmp_path, mnist_dir, noisy_device,
