@@ -218,9 +218,10 @@ def _circuits(args):
 
 # --------------------------------------------------------------------------- resume
 RUN_ARGS = "run_args.json"
-#: options that may differ on --resume (they do not change the result)
-_RESUME_FREE = ("out", "resume", "overwrite", "no_progress", "data_dir", "func", "_option_defaults",
-                "command")
+#: not saved in run_args.json
+_NOT_SAVED = ("out", "resume", "overwrite", "func", "_option_defaults", "command")
+#: saved, but may differ on --resume (they do not change the result)
+_RESUME_FREE = ("no_progress", "data_dir")
 
 
 def _tuples(v):
@@ -246,10 +247,13 @@ def _resumed_args(args):
     defaults = getattr(args, "_option_defaults", {})
     merged = dict(vars(args))
     for k, v in saved.items():
-        if k in _RESUME_FREE:
+        if k in _NOT_SAVED:
             continue
         v = _tuples(v)
         given = merged.get(k, defaults.get(k))
+        if k in _RESUME_FREE:
+            merged[k] = v if given == defaults.get(k) else given
+            continue
         if k in merged and given != defaults.get(k) and given != v:
             raise ParameterError(f"--resume continues the run as it was started: --{k.replace('_', '-')} "
                                  f"= {given!r} differs from the saved {v!r}; drop the option, or start "
@@ -260,7 +264,7 @@ def _resumed_args(args):
 
 def _save_run_args(args, out: Path, notes: dict) -> None:
     from eqspike import atomic
-    keep = {k: v for k, v in vars(args).items() if k not in _RESUME_FREE and not callable(v)}
+    keep = {k: v for k, v in vars(args).items() if k not in _NOT_SAVED and not callable(v)}
     atomic.write_json(out / RUN_ARGS, {"args": keep, "notes": notes})
 
 
@@ -308,14 +312,16 @@ def _run_main(args, cfg, syn_cfg, out: Path, t0: float) -> int:
     from eqspike.network.trainer import CHECKPOINT
 
     progress = not args.no_progress
-    resume = bool(args.resume)
+    # resume from the checkpoint with the profiles saved beside it; a run stopped
+    # before its first checkpoint (characterisation, MNIST, epoch 1) starts again
+    resume = bool(args.resume) and (out / CHECKPOINT).exists()
+    if args.resume and not resume:
+        _say("no checkpoint yet (stopped before the first epoch ended): starting the run again")
     if resume:
         _say(f"[1-2/5] resuming {out}: device, neuron and crossbar profiles saved there")
         device, d_note, neuron, n_note, xbar, x_note = _resumed_profiles(args, out)
-        resume = (out / CHECKPOINT).exists()
-        if not resume:
-            _say("no checkpoint yet (interrupted before the first epoch ended): training from the start")
     else:
+        _save_run_args(args, out, {})   # first: an interrupted run can be resumed from here on
         _say(f"[1/5] device: {args.device}")
         device, d_note = load_device(args.device, progress=_say)
         _say("[2/5] neuron and crossbar circuits")
@@ -324,7 +330,7 @@ def _run_main(args, cfg, syn_cfg, out: Path, t0: float) -> int:
                      (xbar, "crossbar_profile.json")):
         if prof is not None:
             prof.to_json(out / fn)
-    if not args.resume:
+    if not resume:
         _save_run_args(args, out, {"device": d_note, "neuron": n_note, "crossbar": x_note})
     _say("[3/5] loading MNIST")
     data = load_dataset(args.data_dir, progress=progress)

@@ -119,3 +119,19 @@ def test_run_resume_refuses_changed_options_and_non_run_folders(tmp_path, mnist_
     assert "run_args.json" in capsys.readouterr().err
     assert main(["run", "--resume", "--overwrite", "--out", str(part)]) == 2
     assert "exclude each other" in capsys.readouterr().err
+
+    # stopped before its first checkpoint (here: while loading MNIST): --resume starts it again
+    early = tmp_path / "early"
+    from eqspike import datasets
+    real = datasets.load_dataset
+
+    def stopped(*a, **k):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(datasets, "load_dataset", stopped)
+    assert main(base + ["--out", str(early)]) == 130
+    assert (early / "run_args.json").exists() and not (early / "checkpoint.npz").exists()
+    monkeypatch.setattr(datasets, "load_dataset", real)
+    monkeypatch.delenv("EQSPIKE_DATA_DIR", raising=False)   # the saved --data-dir is used
+    assert main(["run", "--resume", "--out", str(early), "--no-progress"]) == 0
+    assert "starting the run again" in capsys.readouterr().out
+    assert len(pd.read_csv(early / "metrics.csv")) == 2 and (early / "report.md").exists()
