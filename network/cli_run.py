@@ -301,7 +301,17 @@ def run_main(args) -> int:
     from eqspike.network.trainer import check_memory
     check_memory(cfg, device=args.device != "ideal")   # before ngspice and MNIST
     with _claim(args, _out_dir(args, "run"), "eqspike run") as out:   # refused if in use / not empty
-        return _run_main(args, cfg, syn_cfg, out, t0)
+        try:
+            return _run_main(args, cfg, syn_cfg, out, t0)
+        except Exception:
+            # refused before the first checkpoint (a bad profile file, ngspice missing):
+            # what this attempt wrote goes, so the folder is free again; an
+            # interruption (Ctrl-C, kill) keeps it for --resume
+            from eqspike import outdir
+            from eqspike.network.trainer import CHECKPOINT
+            if not (out / CHECKPOINT).exists():
+                outdir.clear(out)
+            raise
 
 
 def _run_main(args, cfg, syn_cfg, out: Path, t0: float) -> int:

@@ -332,3 +332,16 @@ def test_disk_full_while_writing_is_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(atomic, "write_csv", full)
     assert main(["stdp", "--out", str(tmp_path / "s"), "--span", "2"]) == 2
     _one_line_error(capsys.readouterr().err, "No space left on device", "stdp_")
+
+
+def test_run_refused_for_a_bad_profile_leaves_no_folder(tmp_path, capsys):
+    from eqspike.devices.profile import DeviceProfile
+    p = DeviceProfile.from_neurosim(1.0, -1.0, 16, write_energy_J=1e-12, name="nan16")
+    d = json.loads(p.to_json(tmp_path / "ok.json").read_text())
+    d["write_energy_up_J"] = float("nan")
+    (tmp_path / "nan.json").write_text(json.dumps(d))
+    out = tmp_path / "rep"
+    assert main(["run", "--device", str(tmp_path / "nan.json"), "--neuron", "ideal", "--crossbar",
+                 "ideal", "--out", str(out), "--no-progress"]) == 2
+    _one_line_error(capsys.readouterr().err, "write_energy_up_J", "nan")
+    assert not out.exists()
