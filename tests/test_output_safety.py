@@ -288,6 +288,24 @@ def test_ngspice_missing_one_line_with_install_hint_and_later_calls_not_poisoned
         assert "CDefError" not in r.stderr and "OSError" not in r.stderr
 
 
+def test_sweep_without_ngspice_every_point_says_so_no_cdef_error(tmp_path):
+    spec = tmp_path / "dev.toml"
+    spec.write_text('[sweep]\nname = "dev"\npoint = "eqspike_device"\n[sweep.vary]\n'
+                    'w_max = [0.5, 1.0]\n[base]\nneuron = "ideal"\ncrossbar = "ideal"\n')
+    env = _env_without_ngspice(tmp_path)
+    r = subprocess.run(EQSPIKE + ["sweep", "run", str(spec), "--out", str(tmp_path / "res"),
+                                  "--workers", "0", "--no-progress"],
+                       env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1, r.stderr
+    assert "2 of 2 point(s) failed" in r.stderr and "Traceback" not in r.stderr
+    from eqspike.sweeps.store import read_results
+    df = read_results(tmp_path / "res")
+    assert (df.status == "failed").all() and len(df) == 2
+    for err in df.error:       # the second point too: the same clear reason, not cffi's
+        assert err.startswith("SpiceUnavailable") and "apt-get install" in err, err
+        assert "CDefError" not in err
+
+
 # ----------------------------------------------------------------------------- sweeps
 def _toy_spec(tmp_path, vary="x = [0.5, 0.7]", base="fail_x_above = 0.1", name="t"):
     p = tmp_path / f"{name}.toml"
