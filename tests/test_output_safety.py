@@ -363,3 +363,23 @@ def test_run_refused_for_a_bad_profile_leaves_no_folder(tmp_path, capsys):
                  "ideal", "--out", str(out), "--no-progress"]) == 2
     _one_line_error(capsys.readouterr().err, "write_energy_up_J", "nan")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "--sizes", "784,8,10"],
+    ["run", "--hidden", "8", "--neuron", "ideal", "--crossbar", "ideal"],
+    ["compare", "--hidden", "8", "--neuron", "ideal", "--crossbar", "ideal"],
+    ["device", "characterize", "--model", "taox_rram"],
+], ids=lambda a: " ".join(a[:2]))
+def test_commands_that_lock_refuse_a_folder_another_process_is_writing(argv, tmp_path, capsys,
+                                                                         monkeypatch):
+    from eqspike import datasets, spice
+
+    def no_work(*a, **k):
+        raise AssertionError("work started in a locked folder")
+    monkeypatch.setattr(spice, "run_netlist", no_work)
+    monkeypatch.setattr(datasets, "load_dataset", no_work)
+    out = tmp_path / "busy"
+    with locks.hold(out, "eqspike other-writer"):   # held through another open file: as another process
+        assert main(argv + ["--out", str(out)]) == 2
+        _one_line_error(capsys.readouterr().err, "another", "is writing to")
