@@ -135,3 +135,19 @@ def test_run_resume_refuses_changed_options_and_non_run_folders(tmp_path, mnist_
     assert main(["run", "--resume", "--out", str(early), "--no-progress"]) == 0
     assert "starting the run again" in capsys.readouterr().out
     assert len(pd.read_csv(early / "metrics.csv")) == 2 and (early / "report.md").exists()
+
+
+def test_run_overwrite_of_another_device_report_leaves_no_stale_file(tmp_path, mnist_dir,
+                                                                       noisy_device, capsys):
+    out = tmp_path / "rep"
+    one = ["run", "--data-dir", str(mnist_dir), "--out", str(out)] + TINY[:4] + ["--epochs", "1"] + TINY[6:]
+    assert main(one + ["--device", noisy_device]) == 0
+    assert (out / "device_profile.json").exists() and (out / "device_pulse_response.png").exists()
+    capsys.readouterr()
+    assert main(one + ["--device", "ideal"]) == 2          # refused: the folder holds a report
+    assert "--overwrite" in capsys.readouterr().err
+    assert main(one + ["--device", "ideal", "--overwrite"]) == 0
+    # no file of the earlier device's report is left beside the new one
+    assert not (out / "device_profile.json").exists()
+    assert not (out / "device_pulse_response.png").exists()
+    assert json.loads((out / "run_args.json").read_text())["args"]["device"] == "ideal"
