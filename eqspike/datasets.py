@@ -93,6 +93,9 @@ class Dataset:
     y_test: np.ndarray
     name: str
     source_dir: Path
+    #: how the files were verified: "built-in SHA-256 (mnist)", "SHA256SUMS", or
+    #: "no checksum (IDX structure only)"
+    verified: str = "no checksum (IDX structure only)"
 
     @property
     def n_features(self) -> int:
@@ -117,7 +120,14 @@ class Dataset:
                 raise ParameterError(f"parameter '{name}' = {n!r} is outside the allowed range "
                                      f"[1, {have}] ({self.name} has {have} examples)")
         return Dataset(self.x_train[:n_train], self.y_train[:n_train],
-                       self.x_test[:n_test], self.y_test[:n_test], self.name, self.source_dir)
+                       self.x_test[:n_test], self.y_test[:n_test], self.name, self.source_dir,
+                       self.verified)
+
+    def describe(self) -> str:
+        """One line for reports: name, folder, sizes, classes and how it was verified."""
+        return (f"{self.name} ({len(self.x_train)} train / {len(self.x_test)} test images of "
+                f"{self.n_features} pixels, {self.n_classes} classes; from {self.source_dir}; "
+                f"verified: {self.verified})")
 
 
 # --------------------------------------------------------------------- reading
@@ -341,17 +351,26 @@ def load_folder(folder: str | os.PathLike, name: str = "mnist") -> Dataset:
     sums = dict(KNOWN_SHA256.get(name, {}))
     listed = _folder_sums(folder)
     arrays = {}
+    n_listed = 0
     for role, stem in FILES.items():
         path = _file_in(folder, stem)
         if path is None:
             raise DataError(f"{folder}: missing {stem}[.gz]")
-        if path.name in listed and stem not in sums:
+        if path.name in listed:
             # SHA256SUMS lists the file as it lies (gz or raw): check the raw bytes
+            n_listed += 1
             got = hashlib.sha256(path.read_bytes()).hexdigest()
             if got != listed[path.name]:
                 raise DataError(f"{path}: SHA-256 checksum mismatch with {folder / 'SHA256SUMS'} "
                                 f"(got {got[:16]}..., expected {listed[path.name][:16]}...): "
-                                "the file is corrupted")
+                                "the file is corrupted or SHA256SUMS is stale")
+        elif stem in listed and path.name != stem:
+            # SHA256SUMS lists the decompressed name: check the decompressed bytes
+            n_listed += 1
+            try:
+                read_idx(path, listed[stem])
+            except DataError as e:
+                raise DataError(f"{e} [sum from {folder / 'SHA256SUMS'}]") from None
         arrays[role] = read_idx(path, sums.get(stem))
     out = {}
     for split in ("train", "test"):
@@ -385,7 +404,13 @@ def load_folder(folder: str | os.PathLike, name: str = "mnist") -> Dataset:
     if name == "mnist" and out["train"][0].shape[1] != 784:
         raise DataError(f"{folder}: MNIST images must be 28x28, got "
                         f"{arrays['train_images'].shape[1:]}")
-    return Dataset(out["train"][0], out["train"][1], out["test"][0], out["test"][1], name, folder)
+    how = []
+    if sums:
+        how.append(f"built-in SHA-256 ({name})")
+    if n_listed:
+        how.append(f"SHA256SUMS ({n_listed} of 4 files listed)")
+    return Dataset(out["train"][0], out["train"][1], out["test"][0], out["test"][1], name, folder,
+                   " + ".join(how) or "no checksum (IDX structure only)")
 
 
 def load_dataset(data_dir: str | os.PathLike | None = None, *, name: str = "mnist",

@@ -55,7 +55,13 @@ def _add_common(p) -> None:
     from eqspike.network.synapses import POLICIES, SCHEMES
     g = p.add_argument_group("data and output")
     g.add_argument("--data-dir", default=None, metavar="DIR",
-                   help="folder holding mnist/ or the four IDX files (default: $EQSPIKE_DATA_DIR, cache)")
+                   help="folder holding <dataset-name>/ or the four IDX files (default: "
+                        "$EQSPIKE_DATA_DIR, then the user cache)")
+    g.add_argument("--dataset-name", default="mnist", metavar="NAME",
+                   help="IDX dataset name: 'mnist' is checked against its built-in SHA-256 sums "
+                        "and can be downloaded; any other name loads the four IDX files from "
+                        "--data-dir (or DIR/NAME), verified by a SHA256SUMS file beside them when "
+                        "present; input and output layer sizes follow the data (default: mnist)")
     g.add_argument("--out", default=None, metavar="DIR", help="report folder (default reports/<UTC time>)")
     g.add_argument("--no-progress", action="store_true", help="no progress bars")
     g = p.add_argument_group("circuits")
@@ -97,7 +103,7 @@ def _add_common(p) -> None:
     g.add_argument("--n-test", type=int, default=None,
                    help="test images (default: all 10,000)")
     g.add_argument("--epochs", type=int, default=None, help=f"epochs (default {DEFAULTS['epochs']}; --full: 12)")
-    g.add_argument("--hidden", type=int, default=500, help="hidden neurons of 784-H-10 (default: 500)")
+    g.add_argument("--hidden", type=int, default=500, help="hidden neurons of the pixels-H-classes network (784-H-10 on MNIST) (default: 500)")
     g.add_argument("--T1", type=int, default=60, help="free-phase steps (default: 60)")
     g.add_argument("--T2", type=int, default=20, help="nudged-phase steps, each (default: 20)")
     g.add_argument("--beta", type=float, default=1.0, help="nudging strength, dimensionless (default: 1.0)")
@@ -189,6 +195,23 @@ def _epoch_printer(cfg, label: str = ""):
     return on_epoch
 
 
+def _load_data(args, cfg, progress: bool):
+    """The dataset (``--dataset-name``, ``--data-dir``), found and checked: checksums,
+    IDX structure, and that ``--n-train`` / ``--n-test`` fit in it.  Called before any
+    characterisation, so missing or bad data costs no ngspice time."""
+    from eqspike.datasets import load_dataset
+    data = load_dataset(args.data_dir, name=getattr(args, "dataset_name", "mnist"), progress=progress)
+    data.subset(cfg.n_train, cfg.n_test)  # refuses more examples than the dataset holds
+    return data
+
+
+def _sized_for(cfg, data):
+    """``cfg`` with input and output layers sized to the dataset (pixels, classes)."""
+    import dataclasses
+    sizes = (data.n_features, *cfg.sizes[1:-1], data.n_classes)
+    return cfg if tuple(cfg.sizes) == sizes else dataclasses.replace(cfg, sizes=sizes)
+
+
 def _circuits(args):
     from eqspike.network.hardware import load_crossbar, load_neuron
     neuron, n_note = load_neuron(args.neuron, progress=_say)
@@ -199,7 +222,6 @@ def _circuits(args):
 # --------------------------------------------------------------------------- run
 def run_main(args) -> int:
     from eqspike import atomic
-    from eqspike.datasets import load_dataset
     from eqspike.network import report as rp
     from eqspike.network.hardware import load_device, train_on_hardware
 
@@ -207,6 +229,8 @@ def run_main(args) -> int:
     progress = not args.no_progress
     cfg = _train_config(args)      # bad values are refused before the report folder exists
     syn_cfg = _syn_config(args)
+    data = _load_data(args, cfg, progress)  # located and verified before any ngspice run
+    cfg = _sized_for(cfg, data)
     out = _out_dir(args, "run")
     out.mkdir(parents=True, exist_ok=True)
     _say(f"[1/5] device: {args.device}")
@@ -217,8 +241,7 @@ def run_main(args) -> int:
                      (xbar, "crossbar_profile.json")):
         if prof is not None:
             prof.to_json(out / fn)
-    _say("[3/5] loading MNIST")
-    data = load_dataset(args.data_dir, progress=progress)
+    _say(f"[3/5] dataset: {data.describe()}")
     _say(f"[4/5] training EqSpike {'-'.join(map(str, cfg.sizes))} on {cfg.n_train or 'all'} images x "
          f"{cfg.epochs} epoch(s) with {device.name if device is not None else 'ideal synapses'} "
          f"and neuron '{neuron.name}'")
@@ -252,7 +275,7 @@ def run_main(args) -> int:
     cmd = "eqspike " + " ".join(sys.argv[1:]) if sys.argv and "eqspike" in sys.argv[0] else "eqspike run"
     rp.write_report(out, cfg=cfg, syn_cfg=syn_cfg, result=res, notes=notes, device=device,
                     neuron=neuron, crossbar=xbar, figures=figures,
-                    elapsed_s=time.perf_counter() - t0, command=cmd)
+                    elapsed_s=time.perf_counter() - t0, command=cmd, dataset=data)
     s = res.summary
     v100 = res.gpu.iloc[0]
     print(f"test accuracy {100 * s['test_acc']:.2f} %; energy per inference "
@@ -268,13 +291,14 @@ def run_compare(args) -> int:
     import pandas as pd
 
     from eqspike import atomic
-    from eqspike.datasets import load_dataset
     from eqspike.network import report as rp
     from eqspike.network.hardware import load_device, train_on_hardware
 
     progress = not args.no_progress
     cfg = _train_config(args)      # bad values are refused before the report folder exists
     syn_cfg = _syn_config(args)
+    data = _load_data(args, cfg, progress)  # located and verified before any ngspice run
+    cfg = _sized_for(cfg, data)
     out = _out_dir(args, "compare")
     out.mkdir(parents=True, exist_ok=True)
     specs = (["ideal"] if not args.no_ideal else []) + (args.profile or ["taox_rram", "fefet"])
@@ -283,7 +307,6 @@ def run_compare(args) -> int:
         dev, note = load_device(spec, progress=_say)
         devices.append((spec, dev, note))
     neuron, n_note, xbar, x_note = _circuits(args)
-    data = load_dataset(args.data_dir, progress=progress)
     rows = []
     for i, (spec, dev, note) in enumerate(devices):
         name = dev.name if dev is not None else "ideal"
