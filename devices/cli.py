@@ -108,6 +108,9 @@ def register(subparsers) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (required; created if absent)")
     p.set_defaults(func=_variability)
 
+    from .cli_aihwkit import add_parser as _add_aihwkit
+    _add_aihwkit(sub)
+
     dev.set_defaults(func=lambda args: (dev.print_help(), 2)[1])
 
 
