@@ -80,15 +80,19 @@ PRESETS: dict[str, dict[str, Any]] = {
     "Capacitor": {"class": "LinearStepDevice", "paper": "Li et al., VLSI 2018", "params": {
         "dw_min": 0.005, "up_down": 0.0, "w_max": 1.0, "w_min": -1.0, "mult_noise": False,
         "gamma_up": 0.05, "gamma_down": 0.05, "dw_min_dtod": 0.1, "up_down_dtod": 0.06,
-        "w_max_dtod": 0.07, "w_min_dtod": 0.07, "dw_min_std": 0.3, "write_noise_std": 0.0}},
+        "w_max_dtod": 0.07, "w_min_dtod": 0.07, "dw_min_std": 0.3, "write_noise_std": 0.0,
+        "gamma_up_dtod": 0.01, "gamma_down_dtod": 0.01, "mean_bound_reference": True,
+        "lifetime": 1.0e6, "lifetime_dtod": 0.3}},
     "EcRam": {"class": "LinearStepDevice", "paper": "Tang et al., IEDM 2018", "params": {
         "dw_min": 0.002, "up_down": 0.0, "w_max": 1.1724, "w_min": -0.8276, "mult_noise": True,
         "gamma_up": 0.1153, "gamma_down": 0.5085, "dw_min_dtod": 0.1, "up_down_dtod": 0.01,
-        "w_max_dtod": 0.05, "w_min_dtod": 0.05, "dw_min_std": 0.3, "write_noise_std": 0.0}},
+        "w_max_dtod": 0.05, "w_min_dtod": 0.05, "dw_min_std": 0.3, "write_noise_std": 0.0,
+        "gamma_up_dtod": 0.05, "gamma_down_dtod": 0.05, "mean_bound_reference": True}},
     "EcRamMO": {"class": "LinearStepDevice", "paper": "Kim et al., IEDM 2019", "params": {
         "dw_min": 2.8214e-4, "up_down": 0.0, "w_max": 1.1714, "w_min": -0.8286, "mult_noise": True,
         "gamma_up": 0.4152, "gamma_down": 0.7342, "dw_min_dtod": 0.1, "up_down_dtod": 0.01,
-        "w_max_dtod": 0.05, "w_min_dtod": 0.05, "dw_min_std": 2.0, "write_noise_std": 0.0}},
+        "w_max_dtod": 0.05, "w_min_dtod": 0.05, "dw_min_std": 2.0, "write_noise_std": 0.0,
+        "gamma_up_dtod": 0.05, "gamma_down_dtod": 0.05, "mean_bound_reference": True}},
     "Idealized": {"class": "ConstantStepDevice", "paper": "Gokmen & Vlasov, Front. Neurosci. 2016 "
                   "(10000 states)", "params": {
         "dw_min": 0.0002, "dw_min_dtod": 0.3, "dw_min_std": 0.3, "up_down": 0.0, "up_down_dtod": 0.0,
@@ -102,17 +106,22 @@ PRESETS: dict[str, dict[str, Any]] = {
         "dw_min": 0.01, "up_down": 0.0, "w_max": 2.0, "w_min": 0.0, "a": -1.0, "b": 0.0,
         "gamma_up": 2.5, "gamma_down": 2.5, "A_up": -27.235, "A_down": -2.235, "dw_min_dtod": 0.2,
         "up_down_dtod": 0.05, "w_max_dtod": 0.1, "w_min_dtod": 0.0, "dw_min_std": 0.6,
-        "dw_min_std_add": 0.042, "dw_min_std_slope": 0.108, "write_noise_std": 0.0}},
+        "dw_min_std_add": 0.042, "dw_min_std_slope": 0.108, "write_noise_std": 0.0,
+        "reset": 0.01, "reset_dtod": 0.02}},
     "ReRamArrayOM": {"class": "SoftBoundsReferenceDevice", "paper": _GONG22 + " (optimized material)",
                      "params": {
         "dw_min": 0.0949, "up_down": 0.0, "w_max": 1.0, "w_min": -1.0, "mult_noise": False,
         "dw_min_dtod": 0.7829, "up_down_dtod": 0.01, "w_max_dtod": 0.3499, "w_min_dtod": 0.5695,
-        "dw_min_std": 0.4158, "write_noise_std": 1.4113}},
+        "dw_min_std": 0.4158, "write_noise_std": 1.4113, "enforce_consistency": True,
+        "dw_min_dtod_log_normal": True, "corrupt_devices_range": 0.01, "corrupt_devices_prob": 0.0,
+        "subtract_symmetry_point": True, "reference_std": 0.05}},
     "ReRamArrayHfO2": {"class": "SoftBoundsReferenceDevice", "paper": _GONG22 + " (baseline HfO2)",
                        "params": {
         "dw_min": 0.4622, "up_down": 0.0, "w_max": 1.0, "w_min": -1.0, "mult_noise": False,
         "dw_min_dtod": 0.7125, "up_down_dtod": 0.01, "w_max_dtod": 0.4295, "w_min_dtod": 0.5990,
-        "dw_min_std": 0.2174, "write_noise_std": 0.5841}},
+        "dw_min_std": 0.2174, "write_noise_std": 0.5841, "enforce_consistency": True,
+        "dw_min_dtod_log_normal": True, "corrupt_devices_range": 0.01, "corrupt_devices_prob": 0.0,
+        "subtract_symmetry_point": True, "reference_std": 0.05}},
 }
 
 
@@ -232,8 +241,9 @@ def import_parameters(cls: str, params: Mapping[str, Any], *, g_min_S: float = 1
     d2d = float(p["dw_min_dtod"])
     not_modelled = {k: p[k] for k in ("write_noise_std", "up_down_dtod", "w_min_dtod", "w_max_dtod")
                     if p.get(k)}
-    for k in ("dw_min_dtod_log_normal", "reset", "lifetime", "corrupt_devices_prob", "reference_std",
-              "subtract_symmetry_point"):
+    for k in ("dw_min_dtod_log_normal", "reset", "reset_dtod", "lifetime", "lifetime_dtod",
+              "corrupt_devices_prob", "reference_std", "subtract_symmetry_point", "gamma_up_dtod",
+              "gamma_down_dtod"):
         if p.get(k):
             not_modelled[k] = p[k]
     prov = {"model": "aihwkit", "parameters": {"class": cls, **_plain(p)}, "ngspice_version": None,
