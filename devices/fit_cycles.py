@@ -479,8 +479,8 @@ def _bootstrap(per, devs, dev_up, dev_dn, c2c_of, n_boot: int, seed: int) -> dic
 
 # --------------------------------------------------------------------------- Monte Carlo
 def simulate_cycles(profile: DeviceProfile, *, n_devices: int = 20, n_cycles: int = 5,
-                    n_pulses: int | None = None, seed: int = 0, pulse_width_s: float | None = None,
-                    with_iv: bool = True) -> tuple[pd.DataFrame, dict[str, Any]]:
+                    n_pulses: int | None = None, seed: int = 0, with_iv: bool = True,
+                    read_noise_sigma: float = 0.0) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Long-format reads of ``n_devices`` x ``n_cycles`` (up train, down train) of ``profile``.
 
     The network's device law (:mod:`eqspike.network.synapses`, quantize none):
@@ -488,6 +488,8 @@ def simulate_cycles(profile: DeviceProfile, *, n_devices: int = 20, n_cycles: in
     ``u += dg(u) + c2c N(0, 1)``, clipped to [0, 1]; ``G = g_min + s_j u (g_max - g_min)``.
     With ``with_iv``: ``V_V`` = the profile's pulse amplitude and ``I_A = G V`` (ohmic
     device at the read-back conductance), so ``|V I| t`` is the write energy.
+    ``read_noise_sigma``: std of a measurement error added to each read (relative to
+    ``g_max - g_min``; not part of the device state, not in the network's model).
     Returns (table, truth) with the realised per-device scales and noise draws.
     """
     from eqspike.network.synapses import DeviceModel
@@ -515,7 +517,10 @@ def simulate_cycles(profile: DeviceProfile, *, n_devices: int = 20, n_cycles: in
                 cols["cycle"] += [c] * n_devices
                 cols["pulse"] += [k] * n_devices
                 cols["polarity"] += [pol] * n_devices
-                cols["G_S"] += list(profile.g_min_S + s * u * R)
+                g = profile.g_min_S + s * u * R
+                if read_noise_sigma > 0:
+                    g = np.maximum(g + read_noise_sigma * R * rng.standard_normal(n_devices), 1e-15)
+                cols["G_S"] += list(g)
     df = pd.DataFrame(cols)
     if with_iv:
         v = np.where(df["polarity"] == "up", profile.pulse_up_V, profile.pulse_down_V)
