@@ -54,7 +54,7 @@ def register(subparsers) -> None:
                                    "train), polarity (up/down), G_S (S); optional V_V (V), I_A (A), "
                                    "energy_J (J); template and example: devices/data/cycles_*.csv. "
                                    "It estimates the mean dG(G), c2c from the cycle-to-cycle "
-                                   "residuals, d2d from the spread of the per-device fits (95 %% "
+                                   "residuals, d2d from the spread of the per-device fits (95 % "
                                    "bootstrap CIs) and the write energy per pulse, and writes "
                                    "profile.json, fit_summary.json, fit_devices.csv, fit.csv, fit.png. "
                                    "One train: pulse (integer), direction (up/ltp or down/ltd), "

@@ -43,10 +43,14 @@ direction, :mod:`eqspike.devices.neurosim`), and each pulse adds noise
 3. **mean dG(G)**: the NeuroSim curve of all devices' normalised reads pooled
    (``method="fit"``), or the mean measured steps (``method="table"``), on
    the nominal range ``G_min = mean G_min,j``, ``G_max = G_min + mean range``;
-4. **c2c** = std of the per-pulse residuals ``u_{k+1} - u_k - dg(u_k)``
+4. **c2c** from the per-pulse residuals ``r_k = u_{k+1} - u_k - dg(u_k)``
    (normalised by each device's own range, so d2d does not leak into c2c),
    over steps that start at least 3 c2c + one step away from the bounds
-   (a device pinned at a bound cannot show its noise; iterated three times);
+   (a device pinned at a bound cannot show its noise; iterated three times).
+   A read error enters two consecutive residuals with opposite signs, so
+   ``read_noise_sigma^2 = max(-cov(r_k, r_{k+1}), 0)`` and
+   ``c2c^2 = var(r) - 2 read_noise_sigma^2`` (the read noise is reported,
+   not put in the profile: the network models no read noise);
 5. **write energy** per pulse and direction: ``energy_J`` when given, else
    ``|V_V I_A| pulse_width_s`` (a rectangular pulse at the measured current),
    mean over pulses of a device, then over devices;
@@ -145,10 +149,13 @@ def read_cycles_csv(path, *, on_duplicate: str = "refuse") -> tuple[pd.DataFrame
     df["G_S"] = g
     for c in OPTIONAL_COLUMNS:
         if c in raw.columns:
-            empty = raw[c].str.strip() == ""
-            v = np.full(len(raw), np.nan)
-            if (~empty).any():
-                v[~empty.to_numpy()] = _numeric(raw[~empty], c, path)
+            empty = (raw[c].str.strip() == "").to_numpy()
+            v = pd.to_numeric(raw[c].where(~empty, "nan"), errors="coerce").to_numpy(dtype=float)
+            bad = ~empty & ~np.isfinite(v)
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise DataError(f"{path}: row {i + 2}, column '{c}': {raw[c].iloc[i]!r} is not a "
+                                "finite number (leave it empty when not measured)")
             if c == "energy_J" and np.any(v < 0):
                 i = int(np.flatnonzero(v < 0)[0])
                 raise DataError(f"{path}: row {i + 2}, column 'energy_J': {float(v[i])!r} must be >= 0 J")
@@ -286,20 +293,33 @@ def _step_residuals(us: list[np.ndarray], a: float, up: bool) -> list[tuple[np.n
     return out
 
 
-def _c2c(trains: list[tuple[np.ndarray, ...]]) -> tuple[float, int]:
-    """Std of the residuals of steps starting >= 3 sigma + one step from a bound
-    (iterated three times from all steps); returns (sigma, steps used)."""
+def _c2c(trains: list[tuple[np.ndarray, ...]]) -> tuple[float, int, float]:
+    """c2c and read noise from the residuals of steps starting >= 3 sigma + one
+    step from a bound (iterated three times from all steps).
+
+    A read error ``eta`` (independent per read) enters two consecutive residuals
+    with opposite signs, ``r_k = eps_k + eta_{k+1} - eta_k``: their lag-1
+    covariance is ``-sigma_read^2`` and their variance ``c2c^2 + 2 sigma_read^2``,
+    so ``sigma_read^2 = max(-cov_1, 0)`` and ``c2c^2 = var - 2 sigma_read^2``.
+    Returns (c2c, steps used, read noise), both relative to the device's range."""
     u0 = np.concatenate([t[0] for t in trains])
     r = np.concatenate([t[1] for t in trains])
     m = np.concatenate([t[2] for t in trains])
-    sigma, keep = float(np.std(r)), np.ones(r.size, bool)
+    # next step of the same train (lag-1 pairs never cross trains)
+    nxt = np.concatenate([np.r_[np.ones(t[1].size - 1, bool), False] for t in trains])
+    sigma, read, keep = float(np.std(r)), 0.0, np.ones(r.size, bool)
     for _ in range(3):
         margin = 3 * sigma + m
         keep = (u0 >= margin) & (u0 <= 1 - margin)
         if keep.sum() < 2:
             break
-        sigma = float(np.std(r[keep]))
-    return sigma, int(keep.sum())
+        rk = r - r[keep].mean()
+        pair = keep & nxt & np.roll(keep, -1)
+        var = float(np.mean(rk[keep] ** 2))
+        cov1 = float(np.mean(rk[pair] * np.roll(rk, -1)[pair])) if pair.any() else 0.0
+        read2 = max(-cov1, 0.0)
+        sigma, read = math.sqrt(max(var - 2 * read2, 0.0)), math.sqrt(read2)
+    return sigma, int(keep.sum()), read
 
 
 @dataclass
@@ -371,12 +391,12 @@ def fit_cycles(data, *, name: str = "measured", method: str = "fit", pulse_width
     def c2c_of(sel_up, sel_dn) -> float:
         return _c2c([res_up[i] for i in sel_up] + [res_dn[i] for i in sel_dn])[0]
 
-    c2c, n_kept = _c2c(res_up + res_dn)
+    c2c, n_kept, read_noise = _c2c(res_up + res_dn)
     # nominal device: shared G_min, mean range (the network's d2d scales the range)
     g_min = float(per["g_min_S"].mean())
     span = float(per["g_range_S"].mean())
     d2d = _rel_spread(per["g_range_S"])
-    est = {"c2c_sigma": c2c, "d2d_sigma": d2d, "g_min_S": g_min, "g_max_S": g_min + span,
+    est = {"c2c_sigma": c2c, "d2d_sigma": d2d, "read_noise_sigma": read_noise, "g_min_S": g_min, "g_max_S": g_min + span,
            "nl_ltp": ns.a_to_nl(a_up), "nl_ltd": ns.a_to_nl(a_dn),
            "write_energy_up_J": _nanmean(per["energy_up_J"]),
            "write_energy_down_J": _nanmean(per["energy_down_J"])}
@@ -421,7 +441,10 @@ def fit_cycles(data, *, name: str = "measured", method: str = "fit", pulse_width
                    "device j = scaled copy of the nominal device: G = G_min,j + s_j u (G_max - G_min) "
                    "(the network's d2d law); d2d_sigma = std/mean of the fitted ranges",
                    "c2c: per-pulse noise of u relative to the device's own range, steps within "
-                   "3 c2c + one step of a bound excluded",
+                   "3 c2c + one step of a bound excluded; read noise (independent per read) "
+                   "separated by the lag-1 covariance of the residuals",
+                   "G_min,j / G_max,j: lowest / highest read (or the bound_quantile quantiles); "
+                   "read noise biases them outwards by about 2-3 read-noise sigmas",
                    "write energy = |V I| x pulse_width_s (rectangular pulse) unless energy_J is given",
                    f"95 % CIs: percentile bootstrap over devices ({n_boot} resamples, seed {seed})"],
                "warnings": notes}

@@ -6,6 +6,9 @@ under their standard names, gzip-compressed (``.gz``) or not::
     train-images-idx3-ubyte[.gz]  train-labels-idx1-ubyte[.gz]
     t10k-images-idx3-ubyte[.gz]   t10k-labels-idx1-ubyte[.gz]
 
+or with one common prefix (``emnist-digits-train-images-idx3-ubyte.gz``, ...).
+Images may have any size (flattened to rows), labels any number of classes.
+
 :func:`load_dataset` looks for it, in order, in
 
 1. an explicit ``data_dir`` (``eqspike train --data-dir``): the folder with
@@ -194,10 +197,19 @@ def read_idx(path: str | os.PathLike, sha256: str | None = None) -> np.ndarray:
 
 # --------------------------------------------------------------------- finding
 def _file_in(folder: Path, stem: str) -> Path | None:
+    """``stem[.gz]`` in ``folder``, else the one file named ``<prefix>-stem[.gz]``
+    (e.g. EMNIST's ``emnist-digits-train-images-idx3-ubyte.gz``); several such
+    files are ambiguous: an error listing them."""
     for cand in (folder / (stem + ".gz"), folder / stem):
         if cand.is_file():
             return cand
-    return None
+    if not folder.is_dir():
+        return None
+    found = sorted({p for pat in (f"*-{stem}.gz", f"*-{stem}") for p in folder.glob(pat) if p.is_file()})
+    if len(found) > 1:
+        raise DataError(f"{folder}: several files end in {stem}[.gz] ({', '.join(p.name for p in found)}); "
+                        "keep one dataset per folder")
+    return found[0] if found else None
 
 
 def _complete(folder: Path) -> bool:

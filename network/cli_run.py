@@ -120,7 +120,7 @@ def _add_common(p) -> None:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "run", help="main job: characterise device + neuron, train EqSpike on MNIST, energy report",
+        "run", help="main job: characterise device + neuron, train EqSpike on MNIST (or --dataset-name), energy report",
         description="Characterise the default device and neuron circuits (ngspice, cached), train\n"
                     "EqSpike on MNIST with them and write a report folder with accuracy, energy\n"
                     "per inference and per training example, and the GPU comparison.",
@@ -318,7 +318,8 @@ def run_compare(args) -> int:
                                 progress=progress, on_epoch=_epoch_printer(cfg, f"{name}: "))
         atomic.write_csv(run_dir / "energy_breakdown.csv", res.ledger.breakdown())
         s = res.summary
-        rows.append({"synapses": name, "source": note, "test_acc": s["test_acc"], "train_acc": s["train_acc"],
+        rows.append({"synapses": name, "source": note, "dataset": data.name,
+                     "test_acc": s["test_acc"], "train_acc": s["train_acc"],
                      "energy_per_inference_J": s["energy_per_inference_J"],
                      "energy_per_training_example_J": s["energy_per_training_example_J"],
                      "write_energy_per_training_example_J": s["train_write_J"],

@@ -119,7 +119,7 @@ def test_compare_uses_the_dataset(tmp_path, isolated, no_spice, profile_json, ca
     assert rc == 0, capsys.readouterr().err
     import pandas as pd
     df = pd.read_csv(out / "compare.csv")
-    assert list(df.synapses) == ["ideal", "nl1_64"]
+    assert list(df.synapses) == ["ideal", "nl1_64"] and (df.dataset == "blobs").all()
     assert not no_spice
 
 
@@ -207,6 +207,25 @@ def test_sweep_refuses_missing_data_before_any_point(tmp_path, isolated, no_spic
     err = capsys.readouterr().err
     assert rc == 2 and "does not hold the blobs files" in err and not no_spice
     assert not (tmp_path / "res").exists()
+
+
+def test_prefixed_file_names_and_other_image_sizes(tmp_path, isolated):
+    """EMNIST-style names (<prefix>-train-images-idx3-ubyte.gz), 5x7 images, 4 classes."""
+    from eqspike.datasets import load_dataset
+    from eqspike.errors import DataError
+    rng = np.random.default_rng(1)
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    for split, n in (("train", 20), ("t10k", 8)):
+        (folder / f"odd-{split}-images-idx3-ubyte.gz").write_bytes(
+            gzip.compress(_idx(rng.integers(0, 256, (n, 5, 7)))))
+        (folder / f"odd-{split}-labels-idx1-ubyte.gz").write_bytes(
+            gzip.compress(_idx(np.arange(n) % 4)))
+    d = load_dataset(folder, name="odd", download=False)
+    assert d.n_features == 35 and d.n_classes == 4 and len(d.x_train) == 20
+    (folder / "other-t10k-labels-idx1-ubyte.gz").write_bytes(b"")
+    with pytest.raises(DataError, match="several files end in t10k-labels-idx1-ubyte"):
+        load_dataset(folder, name="odd", download=False)
 
 
 def test_point_ids_of_mnist_points_unchanged():

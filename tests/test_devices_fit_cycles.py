@@ -124,6 +124,7 @@ def test_duplicates_refused_or_merged(tmp_path, small, capsys):
     (lambda d: d.assign(polarity=d.polarity.where(d.index != 2, "sideways")), r"row 4, column 'polarity'"),
     (lambda d: d.assign(pulse=d.pulse.where(d.index != 3, 1.5)), r"row 5, column 'pulse'"),
     (lambda d: d[d.pulse != 4], "without gaps; found 5 where 4 was expected"),
+    (lambda d: d.assign(V_V=np.where(d.index == 7, "abc", "")), r"row 9, column 'V_V': 'abc' is not a finite"),
     (lambda d: d[~((d.device_id == "d02") & (d.polarity == "down"))], "device 'd02' has only up"),
 ])
 def test_malformed_long_csv(tmp_path, small, edit, match):
@@ -156,3 +157,15 @@ def test_one_train_physics_checks_and_goodness_of_fit(tmp_path):
     assert len(data) == 40
     gof = prof.provenance["fit"]["goodness_of_fit"]
     assert 0.95 < gof["r2_ltp"] <= 1 and gof["rms_ltp_S"] >= 0 and m["r2_ltd"] == gof["r2_ltd"]
+
+
+def test_read_noise_is_separated_from_c2c(truth_profile):
+    """A read error as large as the c2c noise would inflate a plain residual std by
+    sqrt(3) = 1.73x; the lag-1 covariance takes it out and measures it."""
+    df, truth = simulate_cycles(truth_profile, n_devices=20, n_cycles=5, seed=2, read_noise_sigma=0.01)
+    fit = fit_cycles(df, n_boot=0)
+    e = fit.summary["estimates"]
+    assert e["c2c_sigma"] == pytest.approx(truth["c2c_realised"], rel=0.15)
+    assert e["read_noise_sigma"] == pytest.approx(0.01, rel=0.15)
+    clean = fit_cycles(simulate_cycles(truth_profile, n_devices=20, n_cycles=5, seed=2)[0], n_boot=0)
+    assert clean.summary["estimates"]["read_noise_sigma"] < 0.002
