@@ -233,15 +233,15 @@ def run_main(args) -> int:
     cfg = _sized_for(cfg, data)
     out = _out_dir(args, "run")
     out.mkdir(parents=True, exist_ok=True)
-    _say(f"[1/5] device: {args.device}")
+    _say(f"[1/5] dataset: {data.describe()}")
+    _say(f"[2/5] device: {args.device}")
     device, d_note = load_device(args.device, progress=_say)
-    _say("[2/5] neuron and crossbar circuits")
+    _say("[3/5] neuron and crossbar circuits")
     neuron, n_note, xbar, x_note = _circuits(args)
     for prof, fn in ((device, "device_profile.json"), (neuron, "neuron_profile.json"),
                      (xbar, "crossbar_profile.json")):
         if prof is not None:
             prof.to_json(out / fn)
-    _say(f"[3/5] dataset: {data.describe()}")
     _say(f"[4/5] training EqSpike {'-'.join(map(str, cfg.sizes))} on {cfg.n_train or 'all'} images x "
          f"{cfg.epochs} epoch(s) with {device.name if device is not None else 'ideal synapses'} "
          f"and neuron '{neuron.name}'")
