@@ -113,8 +113,9 @@ def test_duplicates_refused_or_merged(tmp_path, small, capsys):
     assert main(["device", "fit", str(p), "--out", str(tmp_path / "never")]) == 2
     err = capsys.readouterr().err
     assert "repeated" in err and "Traceback" not in err and not (tmp_path / "never").exists()
-    assert main(["device", "fit", str(p), "--out", str(tmp_path / "ok"), "--on-duplicate", "merge",
-                 "--bootstrap", "0"]) == 0
+    with pytest.warns(UserWarning, match="merged 1 repeated"):
+        assert main(["device", "fit", str(p), "--out", str(tmp_path / "ok"), "--on-duplicate", "merge",
+                     "--bootstrap", "0"]) == 0
     assert "warning: " in capsys.readouterr().out
 
 
