@@ -106,6 +106,12 @@ def test_cli_export_and_import(tmp_path, capsys):
     assert pcm.g_min_S == 1e-7 and "Nandakumar" in pcm.provenance["source"]
     assert main(["device", "aihwkit", "presets"]) == 0
     assert "ReRamES" in capsys.readouterr().out
+    # an existing output file is not replaced without --overwrite
+    assert main(["device", "aihwkit", "import", "EcRam", "--out", str(tmp_path / "pcm.json")]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert DeviceProfile.from_json(tmp_path / "pcm.json").name == "aihwkit_PCM"
+    assert main(["device", "aihwkit", "import", "EcRam", "--out", str(tmp_path / "pcm.json"),
+                 "--overwrite"]) == 0
 
 
 @pytest.mark.skipif(importlib.util.find_spec("aihwkit") is None,
