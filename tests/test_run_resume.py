@@ -120,17 +120,18 @@ def test_run_resume_refuses_changed_options_and_non_run_folders(tmp_path, mnist_
     assert main(["run", "--resume", "--overwrite", "--out", str(part)]) == 2
     assert "exclude each other" in capsys.readouterr().err
 
-    # stopped before its first checkpoint (here: while loading MNIST): --resume starts it again
+    # stopped before its first checkpoint (here: in the device step, after the data was
+    # located and verified): --resume starts it again
     early = tmp_path / "early"
-    from eqspike import datasets
-    real = datasets.load_dataset
+    from eqspike.network import hardware
+    real = hardware.load_device
 
     def stopped(*a, **k):
         raise KeyboardInterrupt
-    monkeypatch.setattr(datasets, "load_dataset", stopped)
+    monkeypatch.setattr(hardware, "load_device", stopped)
     assert main(base + ["--out", str(early)]) == 130
     assert (early / "run_args.json").exists() and not (early / "checkpoint.npz").exists()
-    monkeypatch.setattr(datasets, "load_dataset", real)
+    monkeypatch.setattr(hardware, "load_device", real)
     monkeypatch.delenv("EQSPIKE_DATA_DIR", raising=False)   # the saved --data-dir is used
     assert main(["run", "--resume", "--out", str(early), "--no-progress"]) == 0
     assert "starting the run again" in capsys.readouterr().out
