@@ -191,17 +191,23 @@ def gpu_headline(gpu, bold: bool = False) -> str:
 
 
 def write_report(out: Path, *, cfg, syn_cfg, result, notes: dict[str, str], device, neuron,
-                 crossbar, figures: dict[str, str], elapsed_s: float, command: str) -> Path:
-    """report.md: accuracy, energy, GPU ratio with assumptions, figures, provenance."""
+                 crossbar, figures: dict[str, str], elapsed_s: float, command: str,
+                 dataset=None) -> Path:
+    """report.md: accuracy, energy, GPU ratio with assumptions, figures, provenance.
+
+    ``dataset``: the :class:`eqspike.datasets.Dataset` trained on (named in the title
+    and the headline; ``None``: MNIST, as before)."""
     s = result.summary
     gpu = result.gpu
     metrics = result.train.metrics
     bd = result.ledger.breakdown()
     nph = 2 if cfg.symmetric_nudging else 1
-    lines = [f"# EqSpike on characterised hardware: {'-'.join(map(str, cfg.sizes))} on MNIST", "",
+    ds_name = dataset.name if dataset is not None else "mnist"
+    lines = [f"# EqSpike on characterised hardware: {'-'.join(map(str, cfg.sizes))} on {ds_name}", "",
              f"Generated {_dt.datetime.now(_dt.timezone.utc).isoformat(timespec='seconds')} by "
              f"`{command}` in {elapsed_s / 60:.1f} min.", "",
              "## Headline", "",
+             f"- Dataset: {dataset.describe() if dataset is not None else 'mnist'}.",
              f"- **Test accuracy: {100 * s['test_acc']:.2f} %** "
              f"({int(metrics['n_test'].iloc[-1])} test images; trained on "
              f"{int(metrics['n_train'].iloc[-1])} images x {len(metrics)} epoch(s)).",
