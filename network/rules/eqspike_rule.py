@@ -181,8 +181,7 @@ class EqSpikeRule:
                                    True, sign, bufs, nz)
                 c_nudged += c
         scale = 1.0 / (cfg.beta * len(signs) * B * p.n_samples)
-        dW, db = ev.reduce_buffers(bufs[0], bufs[1], [lr * scale for lr in lrs],
-                                   rows0=nz[1] if nz is not None else None)
+        dW, db = ev.reduce_buffers(bufs[0], bufs[1], [lr * scale for lr in lrs])
         net.apply_update(dW, db)
         self.chooser.record(path, self.chooser.clock() - t_start)
         n_phases = len(signs) * p.n_samples
