@@ -107,6 +107,10 @@ class EnergyLedger:
     pulses: dict = field(default_factory=dict)      # kind -> per weight layer
     g_samples: list = field(default_factory=list)   # [(G+ mean, G- mean) per weight layer]
     acc_updates: Any = None                         # accumulator updates per weight layer
+    #: further write-phase operations (chip mode): component -> [counts, unit energy J] per layer
+    extra: dict = field(default_factory=dict)
+    #: chip mode: the kernel's raw operation counters per weight layer (chip_kernel.COUNTER_NAMES)
+    chip_counters: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.sizes = tuple(int(n) for n in self.sizes)
@@ -152,6 +156,20 @@ class EnergyLedger:
             for kind in self.pulses:
                 self.pulses[kind][j] += float(c.get(kind, 0))
             self.acc_updates[j] += float(c.get("accumulator", 0))
+
+    def record_extra(self, component: str, counts: Sequence[float],
+                     unit_energy_J: Sequence[float]) -> None:
+        """Add counts per weight layer of a further write-phase operation priced at
+        ``unit_energy_J`` per operation (per layer), e.g. chip mode's line drivers,
+        neuron update logic and residual register accesses
+        (:mod:`eqspike.network.chip_costs`)."""
+        c = np.asarray(counts, dtype=np.float64)
+        e = np.broadcast_to(np.asarray(unit_energy_J, dtype=np.float64), c.shape).copy()
+        if component in self.extra:
+            self.extra[component][0] = self.extra[component][0] + c
+            self.extra[component][1] = e
+        else:
+            self.extra[component] = [c, e]
 
     def sample_conductances(self, net: Any) -> None:
         """Record the mean G+ and G- of each weight layer (device pairs or ideal mapping)."""
@@ -213,6 +231,10 @@ class EnergyLedger:
                 for j, c in enumerate(self.acc_updates):
                     rows.append(("write", "accumulator updates", f"W{j}", c,
                                  float(self.accumulator_energy_J), self.train_examples))
+        if self.train_examples:
+            for comp, (cnt, e_unit) in self.extra.items():
+                for j, c in enumerate(cnt):
+                    rows.append(("write", comp, f"W{j}", c, float(e_unit[j]), self.train_examples))
         df = pd.DataFrame(rows, columns=["phase", "component", "layer", "count", "unit_energy_J",
                                          "examples"])
         df["energy_J"] = df["count"] * df["unit_energy_J"]
