@@ -156,46 +156,6 @@ def _program(k, i, j, n, pos, Wk, WTk, has_t, up, um, sp, sm, wsc, lut_up, qlut,
 
 
 @njit(inline="always")
-def _coincide(k, i, j, q, Wk, WTk, has_t, up, um, sp, sm, rq, rf, wsc, policy, reg_max, thr,
-              K, lut_up, qlut, quant, c2c, state, cnt):
-    """One coincidence of pair (i, j) with a residual register: add ``q`` (policy 1: LSBs,
-    saturating; 2: steps, float), then the pulses it completes (each programmed cell
-    through its row and column: one line pulse each)."""
-    cnt[k, CNT_RMW] += 1
-    if policy == 1:
-        v = np.int64(rq[i, j]) + np.int64(q)
-        if v > reg_max:
-            v = reg_max
-            cnt[k, CNT_SATURATED] += 1
-        elif v < -reg_max - 1:
-            v = -reg_max - 1
-            cnt[k, CNT_SATURATED] += 1
-        pos = v >= 0
-        a = v if pos else -v
-        n = a // thr
-        if n > K:
-            n = K
-        if n > 0:
-            v = v - n * thr if pos else v + n * thr
-        rq[i, j] = np.int32(v)
-    else:
-        fv = np.float64(rf[i, j]) + q
-        pos = fv >= 0.0
-        a2 = fv if pos else -fv
-        n = np.int64(a2)
-        if n > K:
-            n = K
-        if n > 0:
-            fv = fv - n if pos else fv + n
-        rf[i, j] = np.float32(fv)
-    if n > 0:
-        _program(k, i, j, n, pos, Wk, WTk, has_t, up, um, sp, sm, wsc, lut_up, qlut, quant,
-                 c2c, state, cnt)
-        cnt[k, CNT_ROW_LINE] += n
-        cnt[k, CNT_COL_LINE] += n
-
-
-@njit(inline="always")
 def _encode(code, rates, acc, out_idx, n, th, seed, base):
     """Spikes of one layer into the index list ``out_idx``; returns their number."""
     m = 0
@@ -268,6 +228,7 @@ def _slot(k, rev, a, dvals, n_dec, sidx, ssgn, n_sp, csk, th, qv, aidx, aq, Wk, 
         n_rows, n_cols = n_sp, m_act
     else:
         n_rows, n_cols = m_act, n_sp
+    n_sat = 0
     for a_r in range(n_rows):
         if rev == 0:
             ii = sidx[a_r]
@@ -286,9 +247,43 @@ def _slot(k, rev, a, dvals, n_dec, sidx, ssgn, n_sp, csk, th, qv, aidx, aq, Wk, 
                 n = np.int64(qe) if qe > 0 else np.int64(-qe)
                 _program(k, ii, jj, n, qe > 0, Wk, WTk, has_t, up, um, sp, sm, wsc, lut_up,
                          qlut, quant, c2c, state, cnt)
+                continue
+            # residual register: read, add, compare; pulses (rare) only when a step is full
+            if policy == 1:
+                v = np.int64(rq[ii, jj]) + np.int64(qe)
+                if v > reg_max:
+                    v = reg_max
+                    n_sat += 1
+                elif v < -reg_max - 1:
+                    v = -reg_max - 1
+                    n_sat += 1
+                if v >= thr or v <= -thr:
+                    pos = v >= 0
+                    n = (v if pos else -v) // thr
+                    if n > K:
+                        n = K
+                    v = v - n * thr if pos else v + n * thr
+                    _program(k, ii, jj, n, pos, Wk, WTk, has_t, up, um, sp, sm, wsc, lut_up,
+                             qlut, quant, c2c, state, cnt)
+                    cnt[k, CNT_ROW_LINE] += n
+                    cnt[k, CNT_COL_LINE] += n
+                rq[ii, jj] = np.int32(v)
             else:
-                _coincide(k, ii, jj, qe, Wk, WTk, has_t, up, um, sp, sm, rq, rf, wsc, policy,
-                          reg_max, thr, K, lut_up, qlut, quant, c2c, state, cnt)
+                fv = np.float64(rf[ii, jj]) + qe
+                if fv >= 1.0 or fv <= -1.0:
+                    pos = fv >= 0.0
+                    n = np.int64(fv if pos else -fv)
+                    if n > K:
+                        n = K
+                    fv = fv - n if pos else fv + n
+                    _program(k, ii, jj, n, pos, Wk, WTk, has_t, up, um, sp, sm, wsc, lut_up,
+                             qlut, quant, c2c, state, cnt)
+                    cnt[k, CNT_ROW_LINE] += n
+                    cnt[k, CNT_COL_LINE] += n
+                rf[ii, jj] = np.float32(fv)
+    if policy != 0:
+        cnt[k, CNT_RMW] += n_rows * n_cols
+        cnt[k, CNT_SATURATED] += n_sat
 
 
 @njit(cache=True)

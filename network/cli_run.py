@@ -89,6 +89,24 @@ def _add_common(p) -> None:
     g.add_argument("--refresh-every", type=int, default=50, help="updates between refreshes (default: 50)")
     g.add_argument("--quantize", default="levels", choices=("levels", "none"),
                    help="snap G to the device's n_levels states (default: levels)")
+    g = p.add_argument_group("training mode")
+    g.add_argument("--mode", default="simulator", choices=("simulator", "chip", "both"),
+                   help="simulator: a mini-batch's updates summed in float, then pulses (--policy); "
+                        "chip: as a chip would, batch 1, weights changed only by pulses from spike "
+                        "coincidences, every update operation priced (--chip-policy); both: train "
+                        "both and report them side by side (default: simulator)")
+    g.add_argument("--chip-policy", default="pulses", choices=("pulses", "residual", "residual_float"),
+                   help="chip mode: pulses (in-situ, no per-synapse state), residual (B-bit "
+                        "fixed-point register per synapse, --residual-bits) or residual_float "
+                        "(float32 register, reference) (default: pulses)")
+    g.add_argument("--residual-bits", type=int, default=8, metavar="B",
+                   help="chip mode, residual policy: register width in bits, 2-32 (default: 8)")
+    g.add_argument("--prob-scale", type=float, default=1.0,
+                   help="chip mode: multiplies the coincidence pulse probability, > 0 "
+                        "(default: 1 = unbiased for the nominal step)")
+    g.add_argument("--chip-phases", default="difference", choices=("difference", "separate"),
+                   help="chip mode: the -beta phase pulses its difference to the +beta phase "
+                        "(per-neuron traces), or each phase pulses on its own (default: difference)")
     g = p.add_argument_group("training")
     g.add_argument("--full", action="store_true",
                    help="paper scale: 12 epochs instead of 3 (about 7.5 min on 2 idle cores)")
@@ -176,6 +194,12 @@ def _syn_config(args):
                                refresh_every=args.refresh_every, quantize=args.quantize, seed=args.seed)
 
 
+def _chip_config(args):
+    from eqspike.network.policies.chip import ChipSynapseConfig
+    return ChipSynapseConfig(policy=args.chip_policy, residual_bits=args.residual_bits,
+                             prob_scale=args.prob_scale, phases=args.chip_phases)
+
+
 def _out_dir(args, kind: str) -> Path:
     if args.out:
         return Path(args.out)
@@ -207,6 +231,8 @@ def run_main(args) -> int:
     progress = not args.no_progress
     cfg = _train_config(args)      # bad values are refused before the report folder exists
     syn_cfg = _syn_config(args)
+    chip_cfg = _chip_config(args)
+    modes = ("simulator", "chip") if args.mode == "both" else (args.mode,)
     out = _out_dir(args, "run")
     out.mkdir(parents=True, exist_ok=True)
     _say(f"[1/5] device: {args.device}")
@@ -222,10 +248,16 @@ def run_main(args) -> int:
     _say(f"[4/5] training EqSpike {'-'.join(map(str, cfg.sizes))} on {cfg.n_train or 'all'} images x "
          f"{cfg.epochs} epoch(s) with {device.name if device is not None else 'ideal synapses'} "
          f"and neuron '{neuron.name}'")
-    res = train_on_hardware(cfg, data, device=device, neuron=neuron, crossbar=xbar,
-                            accumulator_energy_J=args.accumulator_energy,
-                            syn_config=syn_cfg, run_dir=out, use_neuron_transfer=args.rho == "neuron",
-                            progress=progress, on_epoch=_epoch_printer(cfg))
+    results = {}
+    for m in modes:   # the last mode is the report's; the others are shown beside it
+        results[m] = train_on_hardware(cfg, data, device=device, neuron=neuron, crossbar=xbar,
+                                       accumulator_energy_J=args.accumulator_energy,
+                                       syn_config=syn_cfg, run_dir=out if m == modes[-1] else out / m,
+                                       use_neuron_transfer=args.rho == "neuron", progress=progress,
+                                       on_epoch=_epoch_printer(cfg, f"{m} mode: "), mode=m,
+                                       chip_config=chip_cfg)
+    res = results[modes[-1]]
+    others = {f"{m} mode (run folder {m}/)": results[m] for m in modes[:-1]}
     _say("[5/5] energy ledger and report")
     bd = res.ledger.breakdown()
     atomic.write_csv(out / "energy_breakdown.csv", bd)
@@ -252,7 +284,7 @@ def run_main(args) -> int:
     cmd = "eqspike " + " ".join(sys.argv[1:]) if sys.argv and "eqspike" in sys.argv[0] else "eqspike run"
     rp.write_report(out, cfg=cfg, syn_cfg=syn_cfg, result=res, notes=notes, device=device,
                     neuron=neuron, crossbar=xbar, figures=figures,
-                    elapsed_s=time.perf_counter() - t0, command=cmd)
+                    elapsed_s=time.perf_counter() - t0, command=cmd, others=others)
     s = res.summary
     v100 = res.gpu.iloc[0]
     print(f"test accuracy {100 * s['test_acc']:.2f} %; energy per inference "

@@ -165,8 +165,13 @@ def _table(df, cols: Sequence[str], fmts: dict[str, Any] | None = None) -> str:
 
 
 def write_report(out: Path, *, cfg, syn_cfg, result, notes: dict[str, str], device, neuron,
-                 crossbar, figures: dict[str, str], elapsed_s: float, command: str) -> Path:
-    """report.md: accuracy, energy, GPU ratio with assumptions, figures, provenance."""
+                 crossbar, figures: dict[str, str], elapsed_s: float, command: str,
+                 others: dict | None = None) -> Path:
+    """report.md: accuracy, energy, GPU ratio with assumptions, figures, provenance.
+
+    ``others``: label -> HardwareResult of the same settings in the other training mode,
+    shown side by side (:func:`eqspike.network.chip_report.mode_lines`)."""
+    from .chip_report import mode_lines
     s = result.summary
     gpu = result.gpu
     metrics = result.train.metrics
@@ -175,7 +180,7 @@ def write_report(out: Path, *, cfg, syn_cfg, result, notes: dict[str, str], devi
     lines = [f"# EqSpike on characterised hardware: {'-'.join(map(str, cfg.sizes))} on MNIST", "",
              f"Generated {_dt.datetime.now(_dt.timezone.utc).isoformat(timespec='seconds')} by "
              f"`{command}` in {elapsed_s / 60:.1f} min.", "",
-             "## Headline", "",
+             "## Headline", "", *mode_lines(result, others),
              f"- **Test accuracy: {100 * s['test_acc']:.2f} %** "
              f"({int(metrics['n_test'].iloc[-1])} test images; trained on "
              f"{int(metrics['n_train'].iloc[-1])} images x {len(metrics)} epoch(s)).",
