@@ -138,21 +138,21 @@ def _pulse_device(u, n, lut_up, qlut, quant, c2c, state):
 
 
 @njit(inline="always")
-def _program(k, i, j, n, pos, Wk, WTk, has_t, up, um, sp, sm, wsc, lut_up, qlut, quant, c2c,
-             state, cnt):
-    """``n`` pulses on the G+ (pos) or G- device of pair (i, j) of layer k; rewrites W."""
+def _program(i, j, n, pos, Wk, WTk, has_t, up, um, sp, sm, wsc, lut_up, qlut, quant, c2c,
+             state):
+    """``n`` pulses on the G+ (pos) or G- device of pair (i, j); rewrites W (and W^T).
+    Returns the pulsed device's s*u before the pulses, times n (for the mean G at a pulse)."""
     if pos:
-        cnt[k, CNT_G_AT_PULSE] += n * sp[i, j] * up[i, j]
+        g = n * sp[i, j] * up[i, j]
         up[i, j] = _pulse_device(up[i, j], n, lut_up, qlut, quant, c2c, state)
-        cnt[k, CNT_PULSE_P] += n
     else:
-        cnt[k, CNT_G_AT_PULSE] += n * sm[i, j] * um[i, j]
+        g = n * sm[i, j] * um[i, j]
         um[i, j] = _pulse_device(um[i, j], n, lut_up, qlut, quant, c2c, state)
-        cnt[k, CNT_PULSE_M] += n
     w = np.float32((sp[i, j] * up[i, j] - sm[i, j] * um[i, j]) * wsc)
     Wk[i, j] = w
     if has_t:
         WTk[j, i] = w
+    return g
 
 
 @njit(inline="always")
@@ -229,6 +229,10 @@ def _slot(k, rev, a, dvals, n_dec, sidx, ssgn, n_sp, csk, th, qv, aidx, aq, Wk, 
     else:
         n_rows, n_cols = m_act, n_sp
     n_sat = 0
+    n_p = 0
+    n_m = 0
+    n_line = 0
+    g_sum = 0.0
     for a_r in range(n_rows):
         if rev == 0:
             ii = sidx[a_r]
@@ -243,13 +247,13 @@ def _slot(k, rev, a, dvals, n_dec, sidx, ssgn, n_sp, csk, th, qv, aidx, aq, Wk, 
             else:
                 jj = sidx[a_c]
                 qe = fr * ssgn[a_c]
+            n = 0
+            pos = True
             if policy == 0:
-                n = np.int64(qe) if qe > 0 else np.int64(-qe)
-                _program(k, ii, jj, n, qe > 0, Wk, WTk, has_t, up, um, sp, sm, wsc, lut_up,
-                         qlut, quant, c2c, state, cnt)
-                continue
-            # residual register: read, add, compare; pulses (rare) only when a step is full
-            if policy == 1:
+                pos = qe > 0
+                n = np.int64(qe) if pos else np.int64(-qe)
+            elif policy == 1:
+                # residual register: read, add, compare; pulses (rare) only on a full step
                 v = np.int64(rq[ii, jj]) + np.int64(qe)
                 if v > reg_max:
                     v = reg_max
@@ -263,10 +267,6 @@ def _slot(k, rev, a, dvals, n_dec, sidx, ssgn, n_sp, csk, th, qv, aidx, aq, Wk, 
                     if n > K:
                         n = K
                     v = v - n * thr if pos else v + n * thr
-                    _program(k, ii, jj, n, pos, Wk, WTk, has_t, up, um, sp, sm, wsc, lut_up,
-                             qlut, quant, c2c, state, cnt)
-                    cnt[k, CNT_ROW_LINE] += n
-                    cnt[k, CNT_COL_LINE] += n
                 rq[ii, jj] = np.int32(v)
             else:
                 fv = np.float64(rf[ii, jj]) + qe
@@ -276,12 +276,21 @@ def _slot(k, rev, a, dvals, n_dec, sidx, ssgn, n_sp, csk, th, qv, aidx, aq, Wk, 
                     if n > K:
                         n = K
                     fv = fv - n if pos else fv + n
-                    _program(k, ii, jj, n, pos, Wk, WTk, has_t, up, um, sp, sm, wsc, lut_up,
-                             qlut, quant, c2c, state, cnt)
-                    cnt[k, CNT_ROW_LINE] += n
-                    cnt[k, CNT_COL_LINE] += n
                 rf[ii, jj] = np.float32(fv)
-    if policy != 0:
+            if n > 0:
+                g_sum += _program(ii, jj, n, pos, Wk, WTk, has_t, up, um, sp, sm, wsc, lut_up,
+                                  qlut, quant, c2c, state)
+                if pos:
+                    n_p += n
+                else:
+                    n_m += n
+                n_line += n
+    cnt[k, CNT_PULSE_P] += n_p
+    cnt[k, CNT_PULSE_M] += n_m
+    cnt[k, CNT_G_AT_PULSE] += g_sum
+    if policy != 0:   # each programmed cell is reached through its row and its column
+        cnt[k, CNT_ROW_LINE] += n_line
+        cnt[k, CNT_COL_LINE] += n_line
         cnt[k, CNT_RMW] += n_rows * n_cols
         cnt[k, CNT_SATURATED] += n_sat
 
