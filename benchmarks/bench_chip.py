@@ -86,7 +86,7 @@ def accuracy(args) -> None:
     device = _device(args.device)
     neuron, xbar = _circuits()
     cfg = _cfg(args.n_train, args.n_test, args.epochs, seed=args.seed)
-    tag = f"{args.device.replace('/', '_')}_{args.mode}_{args.policy}" + (
+    tag = f"{Path(args.device).stem.replace('i11_', '')}_{args.mode}_{args.policy}" + (
         f"{args.bits}" if args.policy == "residual" else "")
     RESULTS.mkdir(parents=True, exist_ok=True)
     print(f"load before: {load_avg()}", flush=True)
@@ -136,7 +136,7 @@ def speed(args) -> None:
            "per_60k_epoch_s": {m: v * 60000 / args.n_train for m, v in med.items()},
            "load_after": load_avg(), "command": " ".join(sys.argv)}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    atomic.write_json(RESULTS / f"speed_{args.device}_{args.policy}.json", out)
+    atomic.write_json(RESULTS / f"speed_{Path(args.device).stem}_{args.policy}.json", out)
     print(json.dumps(out), flush=True)
 
 
