@@ -38,6 +38,9 @@ def register(subparsers) -> None:
                    help="pulses per direction, integer in [2, 10000]; default: the model's (e.g. 127 "
                         "for taox_rram)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (required; created if absent)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the contents of an existing non-empty --out (removed first); "
+                        "without it such a folder is refused")
     p.add_argument("--name", default=None, help="profile name (default: the model name)")
     p.add_argument("--c2c-sigma", type=float, default=None,
                    help="c2c spread to record in the profile, dimensionless, relative to "
@@ -55,6 +58,9 @@ def register(subparsers) -> None:
                        formatter_class=HelpFormatter)
     p.add_argument("csv", help="pulse CSV (columns: see above)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (required; created if absent)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the contents of an existing non-empty --out (removed first); "
+                        "without it such a folder is refused")
     p.add_argument("--name", default=None, help="profile name (default: the CSV file name)")
     p.add_argument("--method", choices=("fit", "table"), default="fit",
                    help="step table from the fitted NeuroSim curve or from the raw steps")
@@ -72,7 +78,7 @@ def register(subparsers) -> None:
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="model parameter override in the parameter's SI unit (repeatable); see "
                         "'eqspike device list'")
-    p.add_argument("--devices", type=int, default=20, help="Monte Carlo device instances, integer >= 1")
+    p.add_argument("--devices", type=int, default=20, help="Monte Carlo device instances, integer in [1, 100000]")
     p.add_argument("--pulses", type=int, default=None,
                    help="pulses per direction, integer in [1, 10000] (default: the model's)")
     p.add_argument("--d2d-sigma", type=float, default=0.1,
@@ -85,6 +91,9 @@ def register(subparsers) -> None:
                    help="ngspice worker processes, integer >= 1 (batched/per_device; default: CPU cores)")
     p.add_argument("--seed", type=int, default=0, help="random seed, integer >= 0")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (required; created if absent)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the contents of an existing non-empty --out (removed first); "
+                        "without it such a folder is refused")
     p.set_defaults(func=_variability)
 
     dev.set_defaults(func=lambda args: (dev.print_help(), 2)[1])
@@ -107,15 +116,18 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _characterize(args: argparse.Namespace) -> int:
+    from eqspike.outdir import claim
     from eqspike.params import parse_overrides, replace_checked
     from .characterize import characterize
     from .pulses import resolve
     # characterize() checks every value, then that --out is a writable folder, before ngspice runs
     spec, params = resolve(args.model, None, parse_overrides(args.param))
     drive = replace_checked(spec.drive, parse_overrides(args.drive))
-    res = characterize(spec, params, drive=drive, n_pulses=args.pulses,
-                       out_dir=args.out, cache=not args.no_cache, iv=not args.no_iv,
-                       c2c_sigma=args.c2c_sigma, d2d_sigma=args.d2d_sigma, name=args.name)
+    with claim(args.out, "--out", overwrite=args.overwrite, resumable=False,
+               command="eqspike device characterize", what="characterisation"):
+        res = characterize(spec, params, drive=drive, n_pulses=args.pulses,
+                           out_dir=args.out, cache=not args.no_cache, iv=not args.no_iv,
+                           c2c_sigma=args.c2c_sigma, d2d_sigma=args.d2d_sigma, name=args.name)
     p = res.profile
     print(f"{p.name}: G {p.g_min_S:.4g}-{p.g_max_S:.4g} S (on/off {p.on_off:.3g}), {p.n_levels} levels, "
           f"NL {p.nl_ltp:.3g}/{p.nl_ltd:.3g}, write energy {p.write_energy_up_J:.3g}/{p.write_energy_down_J:.3g} J"
@@ -126,9 +138,11 @@ def _characterize(args: argparse.Namespace) -> int:
 
 def _fit(args: argparse.Namespace) -> int:
     from pathlib import Path
-    from eqspike.atomic import output_dir, write_csv
+    from eqspike.atomic import write_csv
+    from eqspike.outdir import claim
     from .fit import fit_csv
-    with output_dir(args.out) as out:   # removed again if the data are refused
+    with claim(args.out, "--out", overwrite=args.overwrite, resumable=False, lock=False,
+               command="eqspike device fit", what="fit") as out:   # removed again if the data are refused
         prof, data, m = fit_csv(args.csv, name=args.name, method=args.method,
                                 pulse_up_V=args.pulse_up_V, pulse_down_V=args.pulse_down_V,
                                 pulse_width_s=args.pulse_width_s,
@@ -142,12 +156,14 @@ def _fit(args: argparse.Namespace) -> int:
 
 def _variability(args: argparse.Namespace) -> int:
     from pathlib import Path
-    from eqspike.atomic import output_dir, write_json, write_parquet
+    from eqspike.atomic import write_json, write_parquet
+    from eqspike.outdir import claim
     from eqspike.params import parse_overrides
     from .pulses import resolve
     from .variability import monte_carlo
     spec, params = resolve(args.model, None, parse_overrides(args.param))
-    with output_dir(args.out):   # removed again if a bad value is refused
+    with claim(args.out, "--out", overwrite=args.overwrite, resumable=False, lock=False,
+               command="eqspike device variability", what="Monte Carlo"):   # removed again if refused
         res = monte_carlo(spec, params, n_devices=args.devices,
                           n_pulses=args.pulses, d2d_sigma=args.d2d_sigma,
                           c2c_sigma=args.c2c_sigma, strategy=args.strategy,

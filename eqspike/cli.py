@@ -55,6 +55,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _refuse_non_finite(args: argparse.Namespace) -> None:
+    """No option takes NaN or infinity: argparse's ``float`` accepts 'nan' and
+    'inf', which would flow silently into the physics (empty dW columns, NaN
+    energies); refused here once for every command."""
+    import math
+    from eqspike.errors import ParameterError
+    for dest, value in vars(args).items():
+        vals = value if isinstance(value, (list, tuple)) else (value,)
+        for v in vals:
+            if isinstance(v, float) and not math.isfinite(v):
+                raise ParameterError(f"--{dest.replace('_', '-')} = {value!r}: expected a finite "
+                                     "number (nan and inf are refused)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -63,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from eqspike.errors import EqspikeError
     try:
+        _refuse_non_finite(args)
         rc = args.func(args)
     except EqspikeError as e:
         print(f"eqspike: error: {e}", file=sys.stderr)

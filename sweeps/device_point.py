@@ -49,6 +49,7 @@ import functools
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping
 
 from eqspike.errors import ParameterError
@@ -144,7 +145,20 @@ class DevicePointParams:
         if not self.g_min_S < self.g_max_S:
             raise ParameterError(f"parameter 'g_min_S' = {self.g_min_S!r} must be below "
                                  f"g_max_S = {self.g_max_S!r}")
-        self.model_overrides()  # checks the syntax of device_params
+        overrides = self.model_overrides()  # checks the syntax of device_params
+        if self.device_source in ("spice", "spice_nl"):
+            # model name and parameter overrides are checked when the spec loads, not per point
+            from eqspike.devices.pulses import resolve
+            try:
+                resolve(self.device_model, None, overrides)
+            except ParameterError as e:
+                raise ParameterError(f"device_model = {self.device_model!r}, device_params = "
+                                     f"{self.device_params!r}: {e}") from None
+        for name in ("neuron", "crossbar"):
+            v = getattr(self, name)
+            if v not in ("default", "ideal") and not Path(v).is_file():
+                raise ParameterError(f"parameter '{name}' = {v!r}: not 'default', 'ideal' or an "
+                                     "existing profile JSON file")
 
 
     def model_overrides(self) -> dict[str, Any]:
