@@ -287,3 +287,26 @@ def test_chip_mode_ledger_prices_every_operation():
     assert (rmw["count"] > 0).all() and (rmw["energy_J"] > 0).all()
     assert res.summary["mode"] == "chip" and res.summary["residual_bits"] == 8
     assert res.train.config.rule == "eqspike_chip"
+
+
+def test_run_mode_both_reports_side_by_side(tmp_path, monkeypatch):
+    """`eqspike run --mode both`: the report names its mode and shows both modes."""
+    from eqspike import datasets
+    from eqspike.cli import main
+    dev = tmp_path / "dev.json"
+    DeviceProfile.ideal(n_levels=64, write_energy_J=1e-12).to_json(dev)
+    data = _data(n=40, n_in=784, n_out=10)
+    monkeypatch.setattr(datasets, "load_dataset", lambda *a, **k: data)
+    out = tmp_path / "rep"
+    rc = main(["run", "--device", str(dev), "--neuron", "ideal", "--crossbar", "ideal",
+               "--mode", "both", "--chip-policy", "residual", "--residual-bits", "6",
+               "--n-train", "40", "--n-test", "20", "--epochs", "1", "--hidden", "12",
+               "--T1", "10", "--T2", "6", "--out", str(out), "--no-progress"])
+    assert rc == 0
+    rep = (out / "report.md").read_text()
+    assert "**Mode: chip**" in rep and "6-bit register per synapse" in rep
+    assert "Simulator mode and chip mode side by side" in rep
+    table = rep.split("side by side", 1)[1].split("\n\n")[1]
+    rows = [ln for ln in table.splitlines() if ln.startswith("| ")]
+    assert len(rows) == 3, rows   # header, chip row, simulator row
+    assert "simulator mode" in table and "residual register RMW (6-bit SRAM)" in rep
