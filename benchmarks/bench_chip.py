@@ -153,7 +153,7 @@ def sweep_plot(args) -> None:
     for c, pol in enumerate(pols):
         d = df[df["chip_policy"] == pol]
         for r, (col, lab) in enumerate((("test_acc", "test accuracy (%)"),
-                                        ("energy_per_train_example_J", "training energy / example (J)"))):
+                                        ("energy_per_train_example_J", "J / training example"))):
             piv = d.pivot_table(index="c2c_sigma", columns="n_levels", values=col)
             ax = fig.add_subplot(2, len(pols), r * len(pols) + c + 1)
             vals = piv.values * (100 if col == "test_acc" else 1)
@@ -167,8 +167,10 @@ def sweep_plot(args) -> None:
                     ax.text(j, i, txt, ha="center", va="center", color="w", fontsize=8)
             ax.set_xlabel("device levels")
             ax.set_ylabel("c2c sigma (of range, per pulse)")
-            ax.set_title(f"{pol}: {lab}" + ("" if col == "test_acc" else " (log10 colour)"))
+            ax.set_title(f"{pol}: {lab}" + ("" if col == "test_acc" else " (colour: log10)"),
+                         fontsize=10)
             fig.colorbar(im, ax=ax)
+    fig.tight_layout()
     out = Path(args.out)
     atomic.save_figure(out, fig)
     cols = ["chip_policy", "n_levels", "c2c_sigma", "test_acc", "energy_per_train_example_J",
