@@ -30,6 +30,10 @@ and ``nudged`` (training), ``write``; and per layer)
   Horowitz 45 nm fp32 add, ISSCC 2014, ../shared/docs/device-anchors.md:
   arithmetic only, a floor; SRAM access would add to it).  Counted in the
   ``write`` phase, i.e. in the training energy.
+- **Chip-mode operations** (``mode="chip"``, :meth:`EnergyLedger.record_extra`):
+  row and column line pulse drivers, neuron update logic and residual
+  register read-modify-writes, counted by the chip kernel and priced by
+  :mod:`eqspike.network.chip_costs` (Horowitz ISSCC 2014); ``write`` phase.
 - **Leakage**: ``NeuronProfile.leakage_power_W`` for every neuron of the
   network (``sum(sizes)``, input encoders included) during the phase:
   ``steps * step_time_s`` per example, ``step_time_s = 1 / (theta *

@@ -1,9 +1,10 @@
 """Synapse update policies, one module per family.
 
-- ``rounding`` policies of simulator mode (``sign``, ``round``,
-  ``stochastic``, and the float ``accumulate`` residual): turn a rule's summed
-  ``dW`` into pulse counts; in :mod:`eqspike.network.synapses`
-  (``DeviceSynapses``, ``pulse_counts``, ``POLICIES``).
+- :mod:`.rounding`: the policies of simulator mode that round a rule's
+  summed ``dW`` to pulse counts (``sign``, ``round``, ``stochastic``:
+  ``pulse_counts``; ``POLICIES`` also names ``accumulate``, the float
+  residual that :class:`eqspike.network.synapses.DeviceSynapses` and
+  :mod:`eqspike.network._synapse_kernels` apply).
 - :mod:`.chip`: chip mode (batch 1): :class:`ChipSynapseConfig` and the
   :class:`ChipSynapses` backend; weights change only through coincidence
   pulses (``pulses``) or through a per-synapse fixed-point register
