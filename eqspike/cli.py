@@ -85,6 +85,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("eqspike: interrupted; results already written are kept", file=sys.stderr)
         return 130
+    except (OSError, MemoryError) as e:
+        # the machine, not the input: a full disk, a folder made read-only meanwhile,
+        # memory taken by other jobs.  One line (EQSPIKE_DEBUG=1 shows the traceback);
+        # files are written atomically, so what was written before is complete.
+        import os
+        if os.environ.get("EQSPIKE_DEBUG"):
+            raise
+        if isinstance(e, MemoryError):
+            what = "out of memory (the estimate allowed it, other processes may hold memory now)"
+        else:
+            what = f"{e.strerror or e}" + (f": {e.filename!r}" if e.filename else "")
+        print(f"eqspike: error: {what}; results already written are kept", file=sys.stderr)
+        return 2
     return int(rc or 0)
 
 

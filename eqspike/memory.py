@@ -15,11 +15,13 @@ from eqspike.errors import ParameterError
 
 __all__ = ["available_bytes", "fmt_bytes", "require", "network_bytes", "BYTES_PER_WEIGHT"]
 
-#: Bytes per weight a training run holds at its peak, float32 weights:
-#: the weight itself (4), its float64 initial draw (8, transient), the
-#: update dW (4) and the rule's per-layer temporaries (~8).  Device pairs
-#: add G+/G- states, d2d scales, the residual and cached steps (~24).
-BYTES_PER_WEIGHT = {"ideal": 24, "device": 48}
+#: Bytes per weight at a training run's peak (float32 weights), from peak RSS
+#: measured on 784-100000-10 (78.4 M weights, benchmarks/results/output_safety.md):
+#: cep 17.4 B, eqspike with ideal synapses 24.3 B, eqspike with device pairs
+#: (``eqspike run``, accumulate policy, report included) 118 B; rounded up.
+BYTES_PER_WEIGHT = {"ideal": 32, "device": 128}
+#: Interpreter, numpy/numba, MNIST in memory (measured ~0.3 GiB), rounded up.
+BASE_BYTES = 512 * 2 ** 20
 
 
 def available_bytes() -> int | None:
@@ -54,7 +56,7 @@ def network_bytes(sizes: Sequence[int], *, device: bool = False, batch_size: int
     sizes = [int(n) for n in sizes]
     weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
     states = 16 * batch_size * sum(sizes) * 4   # a few (B, n) float32 state arrays per phase
-    return weights * BYTES_PER_WEIGHT["device" if device else "ideal"] + states
+    return weights * BYTES_PER_WEIGHT["device" if device else "ideal"] + states + BASE_BYTES
 
 
 def require(n_bytes: float, what: str, hint: str = "") -> None:

@@ -32,6 +32,8 @@ def mode_text(summary: Mapping[str, Any]) -> str:
 
 def _h100_ratio(result) -> float:
     g = result.gpu
+    if "baseline" in g:   # the same EP training, not the backprop baseline
+        g = g[~g["baseline"].astype(str).str.contains("backprop")]
     row = g[g["reference"].str.contains("H100")]
     return float(row["ratio_training"].iloc[0]) if len(row) else float("nan")
 

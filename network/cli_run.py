@@ -59,7 +59,13 @@ def _add_common(p) -> None:
     from eqspike.network.synapses import POLICIES, SCHEMES
     g = p.add_argument_group("data and output")
     g.add_argument("--data-dir", default=None, metavar="DIR",
-                   help="folder holding mnist/ or the four IDX files (default: $EQSPIKE_DATA_DIR, cache)")
+                   help="folder holding <dataset-name>/ or the four IDX files (default: "
+                        "$EQSPIKE_DATA_DIR, then the user cache)")
+    g.add_argument("--dataset-name", default="mnist", metavar="NAME",
+                   help="IDX dataset name: 'mnist' is checked against its built-in SHA-256 sums "
+                        "and can be downloaded; any other name loads the four IDX files from "
+                        "--data-dir (or DIR/NAME), verified by a SHA256SUMS file beside them when "
+                        "present; input and output layer sizes follow the data (default: mnist)")
     g.add_argument("--out", default=None, metavar="DIR", help="report folder (default reports/<UTC time>)")
     g.add_argument("--overwrite", action="store_true",
                    help="replace the contents of an existing non-empty --out (removed first); "
@@ -90,6 +96,9 @@ def _add_common(p) -> None:
                    help="energy of one update of a synapse's digital residual (accumulate policy), "
                         "in J, >= 0 (default: 9e-13 = Horowitz 45 nm fp32 add, a floor; "
                         "a narrower fixed-point residual costs less)")
+    g.add_argument("--bias-share", type=int, default=128, metavar="N",
+                   help="neurons sharing one bias generator (each generator draws the neuron's measured bias "
+                        "branch power), integer >= 1 (default: 128)")
     g.add_argument("--max-pulses", type=int, default=8, help="most pulses per synapse per update (default: 8)")
     g.add_argument("--refresh", default="periodic", choices=("none", "periodic"),
                    help="re-program saturating pairs to the same W (default: periodic)")
@@ -122,7 +131,7 @@ def _add_common(p) -> None:
     g.add_argument("--n-test", type=int, default=None,
                    help="test images (default: all 10,000)")
     g.add_argument("--epochs", type=int, default=None, help=f"epochs (default {DEFAULTS['epochs']}; --full: 12)")
-    g.add_argument("--hidden", type=int, default=500, help="hidden neurons of 784-H-10 (default: 500)")
+    g.add_argument("--hidden", type=int, default=500, help="hidden neurons of the pixels-H-classes network (784-H-10 on MNIST) (default: 500)")
     g.add_argument("--T1", type=int, default=60, help="free-phase steps (default: 60)")
     g.add_argument("--T2", type=int, default=20, help="nudged-phase steps, each (default: 20)")
     g.add_argument("--beta", type=float, default=1.0, help="nudging strength, dimensionless (default: 1.0)")
@@ -139,7 +148,7 @@ def _add_common(p) -> None:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "run", help="main job: characterise device + neuron, train EqSpike on MNIST, energy report",
+        "run", help="main job: characterise device + neuron, train EqSpike on MNIST (or --dataset-name), energy report",
         description="Characterise the default device and neuron circuits (ngspice, cached), train\n"
                     "EqSpike on MNIST with them and write a report folder with accuracy, energy\n"
                     "per inference and per training example, and the GPU comparison.",
@@ -233,6 +242,34 @@ def _epoch_printer(cfg, label: str = ""):
     return on_epoch
 
 
+def _load_data(args, cfg, progress: bool):
+    """The dataset (``--dataset-name``, ``--data-dir``), found and checked: checksums,
+    IDX structure, and that ``--n-train`` / ``--n-test`` fit in it.  Called before any
+    characterisation, so missing or bad data costs no ngspice time."""
+    from eqspike.datasets import load_dataset
+    data = load_dataset(args.data_dir, name=getattr(args, "dataset_name", "mnist"), progress=progress)
+    data.subset(cfg.n_train, cfg.n_test)  # refuses more examples than the dataset holds
+    return data
+
+
+def _data_first(args, cfg, progress: bool, device: bool):
+    """Dataset first (after the output folder is claimed, before any ngspice run), then
+    ``cfg`` sized to it; the memory estimate is checked again when the sizes changed."""
+    data = _load_data(args, cfg, progress)
+    sized = _sized_for(cfg, data)
+    if sized is not cfg:
+        from eqspike.network.trainer import check_memory
+        check_memory(sized, device=device)
+    return data, sized
+
+
+def _sized_for(cfg, data):
+    """``cfg`` with input and output layers sized to the dataset (pixels, classes)."""
+    import dataclasses
+    sizes = (data.n_features, *cfg.sizes[1:-1], data.n_classes)
+    return cfg if tuple(cfg.sizes) == sizes else dataclasses.replace(cfg, sizes=sizes)
+
+
 def _circuits(args):
     from eqspike.network.hardware import load_crossbar, load_neuron
     neuron, n_note = load_neuron(args.neuron, progress=_say)
@@ -242,9 +279,10 @@ def _circuits(args):
 
 # --------------------------------------------------------------------------- resume
 RUN_ARGS = "run_args.json"
-#: options that may differ on --resume (they do not change the result)
-_RESUME_FREE = ("out", "resume", "overwrite", "no_progress", "data_dir", "func", "_option_defaults",
-                "command")
+#: not saved in run_args.json
+_NOT_SAVED = ("out", "resume", "overwrite", "func", "_option_defaults", "command")
+#: saved, but may differ on --resume (they do not change the result)
+_RESUME_FREE = ("no_progress", "data_dir")
 
 
 def _tuples(v):
@@ -270,10 +308,13 @@ def _resumed_args(args):
     defaults = getattr(args, "_option_defaults", {})
     merged = dict(vars(args))
     for k, v in saved.items():
-        if k in _RESUME_FREE:
+        if k in _NOT_SAVED:
             continue
         v = _tuples(v)
         given = merged.get(k, defaults.get(k))
+        if k in _RESUME_FREE:
+            merged[k] = v if given == defaults.get(k) else given
+            continue
         if k in merged and given != defaults.get(k) and given != v:
             raise ParameterError(f"--resume continues the run as it was started: --{k.replace('_', '-')} "
                                  f"= {given!r} differs from the saved {v!r}; drop the option, or start "
@@ -284,7 +325,7 @@ def _resumed_args(args):
 
 def _save_run_args(args, out: Path, notes: dict) -> None:
     from eqspike import atomic
-    keep = {k: v for k, v in vars(args).items() if k not in _RESUME_FREE and not callable(v)}
+    keep = {k: v for k, v in vars(args).items() if k not in _NOT_SAVED and not callable(v)}
     atomic.write_json(out / RUN_ARGS, {"args": keep, "notes": notes})
 
 
@@ -322,12 +363,21 @@ def run_main(args) -> int:
     from eqspike.network.trainer import check_memory
     check_memory(cfg, device=args.device != "ideal")   # before ngspice and MNIST
     with _claim(args, _out_dir(args, "run"), "eqspike run") as out:   # refused if in use / not empty
-        return _run_main(args, cfg, syn_cfg, out, t0)
+        try:
+            return _run_main(args, cfg, syn_cfg, out, t0)
+        except Exception:
+            # refused before the first checkpoint (a bad profile file, ngspice missing):
+            # what this attempt wrote goes, so the folder is free again; an
+            # interruption (Ctrl-C, kill) keeps it for --resume
+            from eqspike import outdir
+            from eqspike.network.trainer import CHECKPOINT
+            if not (out / CHECKPOINT).exists():
+                outdir.clear(out)
+            raise
 
 
 def _run_main(args, cfg, syn_cfg, out: Path, t0: float) -> int:
     from eqspike import atomic
-    from eqspike.datasets import load_dataset
     from eqspike.network import report as rp
     from eqspike.network.hardware import load_device, train_on_hardware
     from eqspike.network.trainer import CHECKPOINT
@@ -335,14 +385,17 @@ def _run_main(args, cfg, syn_cfg, out: Path, t0: float) -> int:
     progress = not args.no_progress
     chip_cfg = _chip_config(args)
     modes = ("simulator", "chip") if args.mode == "both" else (args.mode,)
-    resume = bool(args.resume)
+    data, cfg = _data_first(args, cfg, progress, device=args.device != "ideal")
+    # resume from the checkpoint with the profiles saved beside it; a run stopped
+    # before its first checkpoint (characterisation, MNIST, epoch 1) starts again
+    resume = bool(args.resume) and (out / CHECKPOINT).exists()
+    if args.resume and not resume:
+        _say("no checkpoint yet (stopped before the first epoch ended): starting the run again")
     if resume:
         _say(f"[1-2/5] resuming {out}: device, neuron and crossbar profiles saved there")
         device, d_note, neuron, n_note, xbar, x_note = _resumed_profiles(args, out)
-        resume = (out / CHECKPOINT).exists()
-        if not resume:
-            _say("no checkpoint yet (interrupted before the first epoch ended): training from the start")
     else:
+        _save_run_args(args, out, {})   # first: an interrupted run can be resumed from here on
         _say(f"[1/5] device: {args.device}")
         device, d_note = load_device(args.device, progress=_say)
         _say("[2/5] neuron and crossbar circuits")
@@ -351,10 +404,9 @@ def _run_main(args, cfg, syn_cfg, out: Path, t0: float) -> int:
                      (xbar, "crossbar_profile.json")):
         if prof is not None:
             prof.to_json(out / fn)
-    if not args.resume:
+    if not resume:
         _save_run_args(args, out, {"device": d_note, "neuron": n_note, "crossbar": x_note})
-    _say("[3/5] loading MNIST")
-    data = load_dataset(args.data_dir, progress=progress)
+    _say(f"[3/5] dataset (located and verified before the characterisations): {data.describe()}")
     _say(f"[4/5] training EqSpike {'-'.join(map(str, cfg.sizes))} on {cfg.n_train or 'all'} images x "
          f"{cfg.epochs} epoch(s) with {device.name if device is not None else 'ideal synapses'} "
          f"and neuron '{neuron.name}'")
@@ -365,9 +417,10 @@ def _run_main(args, cfg, syn_cfg, out: Path, t0: float) -> int:
                                        accumulator_energy_J=args.accumulator_energy,
                                        syn_config=syn_cfg, run_dir=rd,
                                        use_neuron_transfer=args.rho == "neuron", progress=progress,
-                                       on_epoch=_epoch_printer(cfg, f"{m} mode: "), mode=m,
-                                       chip_config=chip_cfg,
-                                       resume=resume and (rd / CHECKPOINT).exists())
+                                       on_epoch=_epoch_printer(cfg, f"{m} mode: "),
+                                       resume=resume and (rd / CHECKPOINT).exists(),
+                                       bias_share_neurons=getattr(args, "bias_share", 128),
+                                       mode=m, chip_config=chip_cfg)
     res = results[modes[-1]]
     others = {f"{m} mode (run folder {m}/)": results[m] for m in modes[:-1]}
     _say("[5/5] energy ledger and report")
@@ -375,6 +428,7 @@ def _run_main(args, cfg, syn_cfg, out: Path, t0: float) -> int:
     atomic.write_csv(out / "energy_breakdown.csv", bd)
     atomic.write_json(out / "energy_summary.json", res.summary)
     atomic.write_csv(out / "gpu_comparison.csv", res.gpu)
+    atomic.write_json(out / "ledger_counts.json", res.ledger.counts_dict())
     figures = {}
     rp.plot_energy_bars(bd, out / "energy_breakdown.png")
     rp.plot_gpu_ratio(res.gpu, res.summary, out / "gpu_ratio.png")
@@ -396,7 +450,8 @@ def _run_main(args, cfg, syn_cfg, out: Path, t0: float) -> int:
     cmd = "eqspike " + " ".join(sys.argv[1:]) if sys.argv and "eqspike" in sys.argv[0] else "eqspike run"
     rp.write_report(out, cfg=cfg, syn_cfg=syn_cfg, result=res, notes=notes, device=device,
                     neuron=neuron, crossbar=xbar, figures=figures,
-                    elapsed_s=time.perf_counter() - t0, command=cmd, others=others)
+                    elapsed_s=time.perf_counter() - t0, command=cmd, dataset=data,
+                    others=others)
     s = res.summary
     print(f"test accuracy {100 * s['test_acc']:.2f} %; energy per inference "
           f"{rp.fmt_J(s['energy_per_inference_J'])}, per training example "
@@ -421,16 +476,15 @@ def _compare(args, cfg, syn_cfg, out: Path, progress: bool) -> int:
     import pandas as pd
 
     from eqspike import atomic
-    from eqspike.datasets import load_dataset
     from eqspike.network.hardware import load_device, train_on_hardware
 
+    data, cfg = _data_first(args, cfg, progress, device=True)
     specs = (["ideal"] if not args.no_ideal else []) + (args.profile or ["taox_rram", "fefet"])
     devices = []
     for spec in specs:  # resolve every profile first: a bad file fails before any training
         dev, note = load_device(spec, progress=_say)
         devices.append((spec, dev, note))
     neuron, n_note, xbar, x_note = _circuits(args)
-    data = load_dataset(args.data_dir, progress=progress)
     rows = []
     for i, (spec, dev, note) in enumerate(devices):
         name = dev.name if dev is not None else "ideal"
@@ -442,7 +496,8 @@ def _compare(args, cfg, syn_cfg, out: Path, progress: bool) -> int:
                                 progress=progress, on_epoch=_epoch_printer(cfg, f"{name}: "))
         atomic.write_csv(run_dir / "energy_breakdown.csv", res.ledger.breakdown())
         s = res.summary
-        rows.append({"synapses": name, "source": note, "test_acc": s["test_acc"], "train_acc": s["train_acc"],
+        rows.append({"synapses": name, "source": note, "dataset": data.name,
+                     "test_acc": s["test_acc"], "train_acc": s["train_acc"],
                      "energy_per_inference_J": s["energy_per_inference_J"],
                      "energy_per_training_example_J": s["energy_per_training_example_J"],
                      "write_energy_per_training_example_J": s["train_write_J"],

@@ -28,9 +28,10 @@ on it.
 
 Run folder (``run_dir``): ``config.json`` (resolved config plus dataset,
 rule options and versions), ``metrics.csv`` (one row per epoch),
-``checkpoint.npz`` (weights, biases, synapse-backend state, rule state,
-random-generator states, epoch, metrics so far; written atomically after
-each epoch) and ``accuracy.png`` (accuracy vs epoch).
+``checkpoint.npz`` (weights, biases, synapse-backend state ``syn__*``, rule
+state ``rule__*``, recorder state ``rec__*`` (the energy ledger of a
+device-aware run), random-generator states, epoch, metrics so far; written
+atomically after each epoch) and ``accuracy.png`` (accuracy vs epoch).
 """
 from __future__ import annotations
 

@@ -71,8 +71,9 @@ def register(subparsers) -> None:
                         "resumed; a non-empty folder holding anything else is refused)")
     r.add_argument("--data-dir", default=None,
                    help="dataset folder for the point function (default: searched as by "
-                        "eqspike.datasets.load_dataset: $EQSPIKE_DATA_DIR, then the user cache); "
-                        "not part of the point ids")
+                        "eqspike.datasets.load_dataset: the spec's [sweep] data_dir, "
+                        "$EQSPIKE_DATA_DIR, then the user cache); the dataset itself is the "
+                        "point parameter dataset_name; not part of the point ids")
     r.add_argument("--limit", type=int, default=None, metavar="N",
                    help="run only the first N pending (point, repeat) tasks (default: all)")
     r.add_argument("--dry-run", action="store_true",
@@ -128,8 +129,12 @@ def cmd_run(args) -> int:
         print(f"{len(todo)} to run, {skipped} already done -> {out}")
         return 0
     context = {}
-    if args.data_dir:
-        context["data_dir"] = str(Path(args.data_dir).resolve())
+    if args.data_dir or spec.data_dir:
+        context["data_dir"] = str(Path(args.data_dir or spec.data_dir).expanduser().resolve())
+    if spec.point == "eqspike_device":   # fail fast: data located and verified before any point
+        from eqspike.sweeps.device_point import check_datasets
+        for line in check_datasets(spec.tasks(), context):
+            print(f"dataset: {line}")
     report = run_sweep(spec, out, workers=args.workers, scheduler=args.scheduler,
                        connect_timeout_s=args.connect_timeout,
                        retry_failed=args.retry_failed, progress=not args.no_progress,

@@ -60,7 +60,7 @@ MODES = ("grid", "lists", "random")
 MAX_TASKS = 1_000_000
 DISTRIBUTIONS = ("uniform", "loguniform", "choice", "randint")
 _SWEEP_KEYS = ("name", "point", "mode", "repeats", "seed", "seeds", "n_samples",
-               "sample_seed", "budget", "vary", "zip", "random", "description")
+               "sample_seed", "budget", "vary", "zip", "random", "description", "data_dir")
 _TOP_KEYS = ("sweep", "base")
 #: Row columns a parameter may not shadow.
 RESERVED_COLUMNS = ("point_id", "config_id", "point_index", "repeat", "seed", "sweep", "point", "status",
@@ -120,6 +120,9 @@ class SweepSpec:
     seeds: tuple[int, ...] = (0,)
     budget: Budget = Budget()
     description: str = ""
+    #: ``[sweep] data_dir``: dataset folder (context, not part of the point ids;
+    #: relative paths are relative to the spec file; ``--data-dir`` overrides)
+    data_dir: str = ""
     source: str = ""
 
     @property
@@ -202,6 +205,8 @@ def point_id(point: str, params: Mapping[str, Any], budget: Budget, seed: int | 
 
     With ``seed=None``: the *config id*, shared by the repeats of a point.
     """
+    # the default dataset is left out, so ids from before `dataset_name` existed still match
+    params = {k: v for k, v in params.items() if not (k == "dataset_name" and v == "mnist")}
     cfg = {"point": point, "params": {k: _canon(v) for k, v in params.items()},
            "budget": budget.as_dict()}
     if seed is not None:
@@ -391,6 +396,11 @@ def parse_spec(data: Mapping[str, Any], source: str = "", default_name: str = "s
     description = sw.get("description", "")
     if not isinstance(description, str):
         raise ParameterError(f"sweep.description: expected a string, got {description!r}")
+    data_dir = sw.get("data_dir", "")
+    if not isinstance(data_dir, str):
+        raise ParameterError(f"sweep.data_dir: expected a folder path (string), got {data_dir!r}")
+    if data_dir and source and not Path(data_dir).expanduser().is_absolute():
+        data_dir = str(Path(source).parent / data_dir)
     mode = sw.get("mode", "random" if "random" in sw and "vary" not in sw else "grid")
     if mode not in MODES:
         raise ParameterError(f"sweep.mode: expected one of {', '.join(MODES)}, got {mode!r}")
@@ -497,7 +507,7 @@ def parse_spec(data: Mapping[str, Any], source: str = "", default_name: str = "s
     spec = SweepSpec(name=name, point=sw["point"], mode=mode, base=tuple(base.items()),
                      vary=tuple(vary), zipped=tuple(zipped), random=tuple(rand), n_samples=n_samples,
                      sample_seed=sample_seed, seeds=seeds, budget=budget,
-                     description=description, source=source)
+                     description=description, source=source, data_dir=data_dir)
     spec.points()  # every point must validate now, not on a worker
     return spec
 

@@ -43,7 +43,9 @@ def inputs(tmp_path_factory):
     csv.write_text("pulse,direction,conductance_S\n" +
                    "".join(f"{i},up,{1e-6 * (1 + i)}\n" for i in range(8)) +
                    "".join(f"{i},down,{1e-6 * (8 - i)}\n" for i in range(8)))
-    return {"spec": str(spec), "results": str(d / "results"), "csv": str(csv)}
+    from eqspike.devices.profile import DeviceProfile
+    profile = DeviceProfile.ideal(8).to_json(d / "profile.json")
+    return {"spec": str(spec), "results": str(d / "results"), "csv": str(csv), "profile": str(profile)}
 
 
 #: Minimal valid arguments of each command, without its output option.
@@ -51,6 +53,8 @@ MINIMAL = {
     ("device", "characterize"): lambda i: ["--model", "taox_rram"],
     ("device", "fit"): lambda i: [i["csv"]],
     ("device", "variability"): lambda i: ["--model", "taox_rram", "--devices", "2"],
+    ("device", "aihwkit", "export"): lambda i: [i["profile"]],   # --out is a file (not replaced)
+    ("device", "aihwkit", "import"): lambda i: ["ReRamES"],
     ("circuit", "characterize"): lambda i: ["--circuit", "axon_hillock", "--points", "3"],
     ("run",): lambda i: ["--n-train", "20", "--n-test", "10", "--epochs", "1", "--hidden", "8"],
     ("compare",): lambda i: ["--n-train", "20", "--n-test", "10", "--epochs", "1", "--hidden", "8"],

@@ -288,6 +288,24 @@ def test_ngspice_missing_one_line_with_install_hint_and_later_calls_not_poisoned
         assert "CDefError" not in r.stderr and "OSError" not in r.stderr
 
 
+def test_sweep_without_ngspice_every_point_says_so_no_cdef_error(tmp_path):
+    spec = tmp_path / "dev.toml"
+    spec.write_text('[sweep]\nname = "dev"\npoint = "eqspike_device"\n[sweep.vary]\n'
+                    'w_max = [0.5, 1.0]\n[base]\nneuron = "ideal"\ncrossbar = "ideal"\n')
+    env = _env_without_ngspice(tmp_path)
+    r = subprocess.run(EQSPIKE + ["sweep", "run", str(spec), "--out", str(tmp_path / "res"),
+                                  "--workers", "0", "--no-progress"],
+                       env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1, r.stderr
+    assert "2 of 2 point(s) failed" in r.stderr and "Traceback" not in r.stderr
+    from eqspike.sweeps.store import read_results
+    df = read_results(tmp_path / "res")
+    assert (df.status == "failed").all() and len(df) == 2
+    for err in df.error:       # the second point too: the same clear reason, not cffi's
+        assert err.startswith("SpiceUnavailable") and "apt-get install" in err, err
+        assert "CDefError" not in err
+
+
 # ----------------------------------------------------------------------------- sweeps
 def _toy_spec(tmp_path, vary="x = [0.5, 0.7]", base="fail_x_above = 0.1", name="t"):
     p = tmp_path / f"{name}.toml"
@@ -321,3 +339,47 @@ def test_spec_value_in_base_and_vary_and_bad_device_model_refused_at_load(tmp_pa
             loads_spec(text)
     with pytest.raises(ParameterError, match="repeats"):
         loads_spec('[sweep]\npoint = "toy"\nrepeats = 1000000000000\n[sweep.vary]\nx = [0.1]\n')
+
+
+def test_disk_full_while_writing_is_one_line(tmp_path, capsys, monkeypatch):
+    import errno
+    from eqspike import atomic
+
+    def full(path, df):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+    monkeypatch.setattr(atomic, "write_csv", full)
+    assert main(["stdp", "--out", str(tmp_path / "s"), "--span", "2"]) == 2
+    _one_line_error(capsys.readouterr().err, "No space left on device", "stdp_")
+
+
+def test_run_refused_for_a_bad_profile_leaves_no_folder(tmp_path, capsys):
+    from eqspike.devices.profile import DeviceProfile
+    p = DeviceProfile.from_neurosim(1.0, -1.0, 16, write_energy_J=1e-12, name="nan16")
+    d = json.loads(p.to_json(tmp_path / "ok.json").read_text())
+    d["write_energy_up_J"] = float("nan")
+    (tmp_path / "nan.json").write_text(json.dumps(d))
+    out = tmp_path / "rep"
+    assert main(["run", "--device", str(tmp_path / "nan.json"), "--neuron", "ideal", "--crossbar",
+                 "ideal", "--out", str(out), "--no-progress"]) == 2
+    _one_line_error(capsys.readouterr().err, "write_energy_up_J", "nan")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "--sizes", "784,8,10"],
+    ["run", "--hidden", "8", "--neuron", "ideal", "--crossbar", "ideal"],
+    ["compare", "--hidden", "8", "--neuron", "ideal", "--crossbar", "ideal"],
+    ["device", "characterize", "--model", "taox_rram"],
+], ids=lambda a: " ".join(a[:2]))
+def test_commands_that_lock_refuse_a_folder_another_process_is_writing(argv, tmp_path, capsys,
+                                                                         monkeypatch):
+    from eqspike import datasets, spice
+
+    def no_work(*a, **k):
+        raise AssertionError("work started in a locked folder")
+    monkeypatch.setattr(spice, "run_netlist", no_work)
+    monkeypatch.setattr(datasets, "load_dataset", no_work)
+    out = tmp_path / "busy"
+    with locks.hold(out, "eqspike other-writer"):   # held through another open file: as another process
+        assert main(argv + ["--out", str(out)]) == 2
+        _one_line_error(capsys.readouterr().err, "another", "is writing to")

@@ -2,6 +2,10 @@
 synapses, neuron transfer and ledger counts, to the same result as an
 uninterrupted run; ``train --resume`` refuses such a folder."""
 import json
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -85,6 +89,20 @@ def test_run_interrupted_after_epoch_1_resumes_to_the_uninterrupted_result(
                 np.testing.assert_array_equal(za[k], zb[k], err_msg=k)
     assert (part / "report.md").exists()
 
+    # kill -9 of a separate process once epoch 1 is on disk (epoch 2 running or done)
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "eqspike"] + base[:] + ["--out", str(killed)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t0 = time.monotonic()
+    while not (killed / "metrics.csv").exists() and proc.poll() is None and time.monotonic() - t0 < 300:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert main(["run", "--resume", "--out", str(killed), "--no-progress"]) == 0
+    c = pd.read_csv(killed / "metrics.csv").drop(columns=list(TIMING))
+    pd.testing.assert_frame_equal(a, c, check_exact=True)
+    assert json.loads((killed / "energy_summary.json").read_text()) == sa
+
 
 def test_run_resume_refuses_changed_options_and_non_run_folders(tmp_path, mnist_dir, noisy_device,
                                                                   monkeypatch, capsys):
@@ -101,3 +119,36 @@ def test_run_resume_refuses_changed_options_and_non_run_folders(tmp_path, mnist_
     assert "run_args.json" in capsys.readouterr().err
     assert main(["run", "--resume", "--overwrite", "--out", str(part)]) == 2
     assert "exclude each other" in capsys.readouterr().err
+
+    # stopped before its first checkpoint (here: in the device step, after the data was
+    # located and verified): --resume starts it again
+    early = tmp_path / "early"
+    from eqspike.network import hardware
+    real = hardware.load_device
+
+    def stopped(*a, **k):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(hardware, "load_device", stopped)
+    assert main(base + ["--out", str(early)]) == 130
+    assert (early / "run_args.json").exists() and not (early / "checkpoint.npz").exists()
+    monkeypatch.setattr(hardware, "load_device", real)
+    monkeypatch.delenv("EQSPIKE_DATA_DIR", raising=False)   # the saved --data-dir is used
+    assert main(["run", "--resume", "--out", str(early), "--no-progress"]) == 0
+    assert "starting the run again" in capsys.readouterr().out
+    assert len(pd.read_csv(early / "metrics.csv")) == 2 and (early / "report.md").exists()
+
+
+def test_run_overwrite_of_another_device_report_leaves_no_stale_file(tmp_path, mnist_dir,
+                                                                       noisy_device, capsys):
+    out = tmp_path / "rep"
+    one = ["run", "--data-dir", str(mnist_dir), "--out", str(out)] + TINY[:4] + ["--epochs", "1"] + TINY[6:]
+    assert main(one + ["--device", noisy_device]) == 0
+    assert (out / "device_profile.json").exists() and (out / "device_pulse_response.png").exists()
+    capsys.readouterr()
+    assert main(one + ["--device", "ideal"]) == 2          # refused: the folder holds a report
+    assert "--overwrite" in capsys.readouterr().err
+    assert main(one + ["--device", "ideal", "--overwrite"]) == 0
+    # no file of the earlier device's report is left beside the new one
+    assert not (out / "device_profile.json").exists()
+    assert not (out / "device_pulse_response.png").exists()
+    assert json.loads((out / "run_args.json").read_text())["args"]["device"] == "ideal"
