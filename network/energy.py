@@ -51,9 +51,13 @@ processed one after another on the chip, so a batch of B costs B phases.
   Horowitz 45 nm fp32 add, ISSCC 2014, ../shared/docs/device-anchors.md:
   arithmetic only, a floor; SRAM access would add to it).  Counted in the
   ``write`` phase, i.e. in the training energy.
-- Not priced here: write drivers and update logic of on-chip learning (the
-  chip-mode counters of ``network/chip_costs.py``), the nudging current,
-  controller and routing.
+- **Chip-mode operations** (``mode="chip"``, :meth:`EnergyLedger.record_extra`):
+  row and column line pulse drivers, neuron update logic and residual
+  register read-modify-writes, counted by the chip kernel and priced by
+  :mod:`eqspike.network.chip_costs` (Horowitz ISSCC 2014); ``write`` phase.
+- Not priced here: the nudging current, controller and routing (and, in
+  simulator mode, the write drivers and update logic of on-chip learning,
+  which only chip mode counts).
 
 Reports: energy per inference (free phase of one test example) and per
 training example (free + nudged phases + writes), broken down by phase,
@@ -144,6 +148,10 @@ class EnergyLedger:
     pulses: dict = field(default_factory=dict)      # kind -> per weight layer
     g_samples: list = field(default_factory=list)   # [(G+ mean, G- mean) per weight layer]
     acc_updates: Any = None                         # accumulator updates per weight layer
+    #: further write-phase operations (chip mode): component -> [counts, unit energy J] per layer
+    extra: dict = field(default_factory=dict)
+    #: chip mode: the kernel's raw operation counters per weight layer (chip_kernel.COUNTER_NAMES)
+    chip_counters: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.sizes = tuple(int(n) for n in self.sizes)
@@ -239,6 +247,20 @@ class EnergyLedger:
             for kind in self.pulses:
                 self.pulses[kind][j] += float(c.get(kind, 0))
             self.acc_updates[j] += float(c.get("accumulator", 0))
+
+    def record_extra(self, component: str, counts: Sequence[float],
+                     unit_energy_J: Sequence[float]) -> None:
+        """Add counts per weight layer of a further write-phase operation priced at
+        ``unit_energy_J`` per operation (per layer), e.g. chip mode's line drivers,
+        neuron update logic and residual register accesses
+        (:mod:`eqspike.network.chip_costs`)."""
+        c = np.asarray(counts, dtype=np.float64)
+        e = np.broadcast_to(np.asarray(unit_energy_J, dtype=np.float64), c.shape).copy()
+        if component in self.extra:
+            self.extra[component][0] = self.extra[component][0] + c
+            self.extra[component][1] = e
+        else:
+            self.extra[component] = [c, e]
 
     def sample_conductances(self, net: Any) -> None:
         """Record the mean G+ and G- of each weight layer (device pairs or ideal mapping)."""
@@ -358,6 +380,11 @@ class EnergyLedger:
                 for j, c in enumerate(self.acc_updates):
                     rows.append(("write", "accumulator updates", f"W{j}", c,
                                  float(self.accumulator_energy_J), self.train_examples, np.nan))
+        if self.train_examples:
+            for comp, (cnt, e_unit) in self.extra.items():
+                for j, c in enumerate(cnt):
+                    rows.append(("write", comp, f"W{j}", c, float(e_unit[j]), self.train_examples,
+                                 np.nan))
         df = pd.DataFrame(rows, columns=["phase", "component", "layer", "count", "unit_energy_J",
                                          "examples", "rate_Hz"])
         df["energy_J"] = df["count"] * df["unit_energy_J"]

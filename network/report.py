@@ -192,11 +192,14 @@ def gpu_headline(gpu, bold: bool = False) -> str:
 
 def write_report(out: Path, *, cfg, syn_cfg, result, notes: dict[str, str], device, neuron,
                  crossbar, figures: dict[str, str], elapsed_s: float, command: str,
-                 dataset=None) -> Path:
+                 dataset=None, others: dict | None = None) -> Path:
     """report.md: accuracy, energy, GPU ratio with assumptions, figures, provenance.
 
     ``dataset``: the :class:`eqspike.datasets.Dataset` trained on (named in the title
-    and the headline; ``None``: MNIST, as before)."""
+    and the headline; ``None``: MNIST, as before).  ``others``: label -> HardwareResult
+    of the same settings in the other training mode, shown side by side
+    (:func:`eqspike.network.chip_report.mode_lines`)."""
+    from .chip_report import mode_lines
     s = result.summary
     gpu = result.gpu
     metrics = result.train.metrics
@@ -206,7 +209,7 @@ def write_report(out: Path, *, cfg, syn_cfg, result, notes: dict[str, str], devi
     lines = [f"# EqSpike on characterised hardware: {'-'.join(map(str, cfg.sizes))} on {ds_name}", "",
              f"Generated {_dt.datetime.now(_dt.timezone.utc).isoformat(timespec='seconds')} by "
              f"`{command}` in {elapsed_s / 60:.1f} min.", "",
-             "## Headline", "",
+             "## Headline", "", *mode_lines(result, others),
              f"- Dataset: {dataset.describe() if dataset is not None else 'mnist'}.",
              f"- **Test accuracy: {100 * s['test_acc']:.2f} %** "
              f"({int(metrics['n_test'].iloc[-1])} test images; trained on "

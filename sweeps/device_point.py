@@ -108,6 +108,15 @@ class DevicePointParams:
                             doc="most pulses per synapse per update")
     refresh_every: int = param(50, unit="updates", low=0, integer=True,
                                doc="updates between refreshes of saturating pairs (0 = never)")
+    # ---- training mode (chip mode: network/policies/chip.py)
+    mode: str = param("simulator", unit="", choices=("simulator", "chip"),
+                      doc="simulator: a batch's summed dW becomes pulses (policy); chip: batch 1, "
+                          "coincidence pulses only, every update operation priced (chip_policy)")
+    chip_policy: str = param("pulses", unit="", choices=("pulses", "residual", "residual_float"),
+                             doc="chip mode: in-situ pulses, B-bit residual register, or float32 "
+                                 "register")
+    residual_bits: int = param(8, unit="bits", low=2, high=32, integer=True,
+                               doc="chip mode, residual: register width B")
     # ---- circuits
     neuron: str = param("default", unit="",
                         doc="neuron profile: default (ngspice-characterised Axon-Hillock), "
@@ -270,8 +279,10 @@ def device_point(p: DevicePointParams, *, seed: int, budget: Budget,
                                   max_pulses=p.max_pulses,
                                   refresh="periodic" if p.refresh_every > 0 else "none",
                                   refresh_every=max(1, p.refresh_every), seed=int(seed))
+    from eqspike.network.policies.chip import ChipSynapseConfig
+    chip_cfg = ChipSynapseConfig(policy=p.chip_policy, residual_bits=p.residual_bits)
     res = train_on_hardware(cfg, data, device=device, neuron=neuron, crossbar=crossbar,
-                            syn_config=syn_cfg, progress=False)
+                            syn_config=syn_cfg, progress=False, mode=p.mode, chip_config=chip_cfg)
     out: dict[str, Any] = {"test_acc": float(res.train.test_acc),
                            "train_acc": float(res.train.train_acc)}
     out.update(energy_columns(res.summary, res.gpu))
