@@ -22,11 +22,16 @@ def test_eqspike_learns_mnist(mnist_dir, tmp_path):
     assert (tmp_path / "run" / "metrics.csv").exists()
 
 
-def test_eqspike_resume_continues_bit_for_bit(mnist_dir, tmp_path):
+def test_eqspike_resume_continues_bit_for_bit(mnist_dir, tmp_path, monkeypatch):
     """The checkpoint keeps the compute path ``auto`` settled on: a resumed run does not
     re-time the dense path (whose float rounding differs) and matches an uninterrupted one."""
     from eqspike.datasets import load_dataset
+    from eqspike.network import event as ev
     from eqspike.network.trainer import CHECKPOINT, load_checkpoint, train
+    # a clock that makes every timed batch take 1 s: `auto` settles the same way in both runs
+    # (the real clock on a loaded machine may make the full and the cut run choose differently)
+    ticks = iter(range(10**9))
+    monkeypatch.setattr(ev.PathChooser, "clock", staticmethod(lambda: float(next(ticks))))
     data = load_dataset(mnist_dir, progress=False)
     cfg = TrainConfig(rule="eqspike", sizes=(784, 40, 10), epochs=2, n_train=200, n_test=100,
                       beta=1.0, lrs=(0.1, 0.05), T1=20, T2=6, seed=3)
