@@ -165,7 +165,7 @@ def main(args) -> int:
     out = Path(args.out) if args.out else Path(args.run_dir) / "validation"
     out.mkdir(parents=True, exist_ok=True)
     tasks, plan = [], {}
-    for c in configs + ablations:
+    for c in ablations + configs:   # the short ablation runs first: a cut-short validation has them
         syn, wires, _ = CONFIGS[c]
         opts = dataclasses.replace(base, synapse=syn, wires=wires)
         n = args.images if c in configs else min(args.ablation_images, args.images)
@@ -178,6 +178,7 @@ def main(args) -> int:
     status = run_tasks(tasks, workers=args.workers, retry_failed=args.retry_failed,
                        progress=not args.no_progress, say=_say)
     imgs, neus = [], []
+    plan = {c: plan[c] for c in configs + ablations}
     for c, (opts, ii) in plan.items():
         im, ne = compare.image_rows(net, model, load_results(out, c, ii), c, T)
         imgs.append(im)
@@ -230,9 +231,13 @@ def assumptions(net, opts) -> list[str]:
         "(V_read x sourced charge).",
         f"Resistive wires: {opts.r_wire_ohm:g} ohm per cell along each column, {opts.c_wire_F:g} F per cell on "
         "rows and columns; row wire resistance is not modelled.",
-        "Compact cells: the device's read I-V at its programmed state with the state held during the read "
-        "(a 0.1 V read moves the gap of the TaOx model by a negligible amount); the series resistance is "
-        "folded into the cell current to first order (error ~ (G R_s)^2 < 1e-5).",
+        "Compact cells: the device's read I-V at its programmed state (PKU/TaOx equation as an antiparallel "
+        "ideal-diode pair, the series resistance folded into the prefactor to first order, < 1e-4 over "
+        "0..V_read); the state is held during the read: read disturb is not simulated (not measured here).",
+        "Two stages per image: the input array alone under the input pulses (one netlist per layer-1 "
+        "neuron's column pair: rows are ideal sources, so columns are independent), then the neurons and "
+        "upper arrays with each step's measured net column charge injected as a trapezoid at the input "
+        "pulse's time (exact for the charge; the pulse's shape within its 10 ns is not carried over).",
         "Feedback W^T: a second array holding the same conductances transposed (two arrays, not one read "
         "both ways); the ledger counts the same feedback events.",
         "One corner (TT, 27 C), no device noise during reads, bias generator and supplies ideal; "

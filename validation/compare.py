@@ -9,8 +9,14 @@ Per image and circuit configuration:
   neuron is ``|n_spice - n_model| / max(n_model, 1)`` over the neurons that
   spike in either (a neuron silent in both agrees exactly and is left out of
   the median, which would otherwise be flattered by the silent ones);
-- **first-spike times** (steps; ngspice: the crossing time / step time),
-  for neurons that spike in both;
+- **first-spike times** (steps) for neurons that spike in both;
+- **time correspondence**: the model registers a threshold crossing at the
+  next step boundary (its spike of step t reflects the drive integrated up
+  to t), so a circuit spike at a time in ((t-1), t] steps is the model's
+  spike of step t (:func:`aligned_steps`); spikes registering at step T or
+  later are outside the phase.  Without this the circuit would be credited
+  with up to one extra step of integration (the unaligned total is kept as
+  ``spikes_spice_unaligned``);
 - **energy**: ngspice's supply energy (neurons' ``vdd`` + read drivers)
   against the energy ledger's estimate for that image
   (:class:`eqspike.network.energy.EnergyLedger` fed with the model's spikes
@@ -25,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["ledger_estimate", "image_rows", "summarize", "rel_diff"]
+__all__ = ["ledger_estimate", "image_rows", "summarize", "rel_diff", "aligned_steps"]
 
 
 def rel_diff(n_spice: np.ndarray, n_model: np.ndarray) -> np.ndarray:
@@ -33,6 +39,15 @@ def rel_diff(n_spice: np.ndarray, n_model: np.ndarray) -> np.ndarray:
     s, m = np.asarray(n_spice, float), np.asarray(n_model, float)
     act = (s > 0) | (m > 0)
     return np.abs(s - m)[act] / np.maximum(m[act], 1.0)
+
+
+def aligned_steps(times_steps, T: int) -> np.ndarray:
+    """Model steps of circuit spikes at ``times_steps`` (time / step): the model registers a
+    threshold crossing at the next step boundary, so a circuit spike in ((t-1), t] steps is the
+    model's spike of step t; spikes that would register at step T or later fall outside the
+    phase."""
+    st = np.ceil(np.asarray(times_steps, dtype=np.float64) - 1e-9).astype(np.int64)
+    return st[st <= T - 1]
 
 
 def ledger_estimate(net, counts: np.ndarray, T: int) -> dict:
@@ -87,20 +102,23 @@ def image_rows(net, model, sim: dict[int, dict], config: str, T: int) -> tuple[p
         if "error" in r:
             rows.append({**base, "error": r["error"]})
             continue
-        cs = np.concatenate([np.asarray(r["counts"][str(k)]) for k in range(1, L + 1)])
+        steps = [aligned_steps(r["spike_steps"][str(k)][j], T) for k in range(1, L + 1) for j in range(sizes[k])]
+        cs = np.array([len(st) for st in steps])
+        cs_raw = np.concatenate([np.asarray(r["counts"][str(k)]) for k in range(1, L + 1)])
         cm = counts_m[b, off[1]:]
-        fs = np.concatenate([np.asarray(r["first_spike_step"][str(k)]) for k in range(1, L + 1)])
+        fs = np.array([st[0] if len(st) else -1 for st in steps], dtype=float)
         fm = first_m[b, off[1]:]
         u_out = np.asarray(r["u_end"][str(L)], np.float32)
         window = min(int(p.readout_window), T)
-        out_counts = np.array([[sum(1 for s in r["spike_steps"][str(L)][j] if s >= T - window)
-                                for j in range(sizes[L])]])
+        out_steps = steps[len(steps) - sizes[L]:]
+        out_counts = np.array([[int(np.sum(st >= T - window)) for st in out_steps]])
         spice_class = int(spiking.readout(u_out[None, :], out_counts, p.readout)[0])
         rd = rel_diff(cs, cm)
         both = (fs >= 0) & (fm >= 0)
         led = ledger_estimate(net, counts_m[b], T)
         rows.append({**base, "spice_class": spice_class, "class_agrees": spice_class == int(model.pred[b]),
                      "spikes_model": int(cm.sum()), "spikes_spice": int(cs.sum()),
+                     "spikes_spice_unaligned": int(cs_raw.sum()),
                      "median_rel_diff": float(np.median(rd)) if rd.size else 0.0,
                      "first_spike_mean_abs_diff_steps": float(np.mean(np.abs(fs[both] - fm[both])))
                      if both.any() else np.nan,
@@ -118,6 +136,15 @@ def image_rows(net, model, sim: dict[int, dict], config: str, T: int) -> tuple[p
     return pd.DataFrame(rows), pd.DataFrame(neurons)
 
 
+def _median_rd(ne: pd.DataFrame) -> float:
+    rd = rel_diff(ne.count_spice.values, ne.count_model.values)
+    return float(np.median(rd)) if rd.size else float("nan")
+
+
+def _total_rd(ne: pd.DataFrame) -> float:
+    return float((ne.count_spice.sum() - ne.count_model.sum()) / max(ne.count_model.sum(), 1))
+
+
 def summarize(images: pd.DataFrame, neurons: pd.DataFrame) -> pd.DataFrame:
     """One row per configuration: the bars' figures."""
     out = []
@@ -131,6 +158,8 @@ def summarize(images: pd.DataFrame, neurons: pd.DataFrame) -> pd.DataFrame:
                     "spike_count_median_rel_diff": float(np.median(rd)) if rd.size else np.nan,
                     "spike_count_p90_rel_diff": float(np.percentile(rd, 90)) if rd.size else np.nan,
                     "spike_count_within_5pct": float(np.mean(rd <= 0.05)) if rd.size else np.nan,
+                    **{f"layer{k}_median_rel_diff": _median_rd(ne[ne.layer == k]) for k in sorted(set(ne.layer))},
+                    **{f"layer{k}_total_spikes_rel_diff": _total_rd(ne[ne.layer == k]) for k in sorted(set(ne.layer))},
                     "total_spikes_rel_diff": float((ok.spikes_spice.sum() - ok.spikes_model.sum())
                                                    / max(ok.spikes_model.sum(), 1)),
                     "first_spike_median_abs_diff_steps": float(np.median(np.abs(

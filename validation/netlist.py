@@ -234,6 +234,7 @@ class _Builder:
         self.driver_rows: list[str] = []     # rows whose driver current is measured
         self.n_cells = 0
         self._model_added = False
+        self.row_caps = True
 
     # -------------------------------------------------------------- cells
     def cell(self, name: str, row: str, col: str, G: float) -> None:
@@ -261,7 +262,8 @@ class _Builder:
         return f".model dcell D(IS={_IS_REF_A:g} N={n:.9g} RS=0 CJO=0 TT=0)"
 
     # -------------------------------------------------------------- one array
-    def array(self, tag: str, rows: list[str], Gp: np.ndarray, Gm: np.ndarray, cols: list[str]) -> None:
+    def array(self, tag: str, rows: list[str], Gp: np.ndarray, Gm: np.ndarray, cols: list[str],
+              n_cols_total: int | None = None) -> None:
         """Cells of a (n_rows, n_cols) weight array between row nodes and the held ends of
         the "+" and "-" columns ``cols[j] + 'p' / 'm'``; rows held at 0 V are node '0'."""
         o = self.opts
@@ -285,10 +287,10 @@ class _Builder:
                     else:
                         node = end
                     self.cell(f"{tag}{sign}{j}_{i}", rows[i], node, float(G[i]))
-        if self.resistive and o.c_wire_F > 0:
+        if self.resistive and o.c_wire_F > 0 and self.row_caps:
             for i, r in enumerate(rows):
                 if r != "0":
-                    self.lines.append(f"Cr{tag}_{i} {r} 0 {_f(2 * n_c * o.c_wire_F)}")
+                    self.lines.append(f"Cr{tag}_{i} {r} 0 {_f(2 * (n_cols_total or n_c) * o.c_wire_F)}")
 
     # -------------------------------------------------------------- the whole network
     def input_rows(self) -> list[str]:
@@ -315,12 +317,18 @@ class _Builder:
         return "\n".join(self.lines)
 
     # -------------------------------------------------------------- stage 1: the input array
-    def build_input_array(self) -> str:
-        """Input rows, the ``W[0]`` array and its held column ends (no neurons)."""
+    def build_input_array(self, neurons=None) -> str:
+        """Input rows, the ``W[0]`` columns of layer-1 ``neurons`` (default all) and their
+        held column ends (no neurons).  Rows are ideal sources, so columns are independent:
+        a group of columns can be simulated alone (no fill-in across the whole array); the row
+        wire capacitance is charged in the group holding neuron 0 only."""
         net = self.net
         rows = self.input_rows()
-        cols = [f"c1_{j}" for j in range(net.sizes[1])]
-        self.array("a1", rows, net.g_pos[0], net.g_neg[0], cols)
+        js = list(range(net.sizes[1])) if neurons is None else [int(j) for j in neurons]
+        cols = [f"c1_{j}" for j in js]
+        self.row_caps = 0 in js
+        self.array("a1", rows, net.g_pos[0][:, js], net.g_neg[0][:, js], cols,
+                   n_cols_total=net.sizes[1])
         for c in cols:
             for sign in ("p", "m"):
                 self.held(f"{c}{sign}")
@@ -428,11 +436,13 @@ def _chunked(card: str, items: list[str], per_line: int = 8) -> list[str]:
 
 
 def input_array_netlist(net, x_spikes: np.ndarray, opts: CircuitOptions | None = None, *,
-                        T: int | None = None, title: str = "eqspike validate input array") -> tuple[str, dict]:
-    """Stage 1: the input array under the image's input pulses; ``info`` names the vectors
-    (held column ends ``vhc1_<j><p|m>#branch``, input drivers)."""
+                        T: int | None = None, title: str = "eqspike validate input array",
+                        neurons=None) -> tuple[str, dict]:
+    """Stage 1: the input array's columns of layer-1 ``neurons`` (default all) under the
+    image's input pulses; ``info`` names the vectors (held column ends
+    ``vhc1_<j><p|m>#branch``, input drivers)."""
     b = _builder(net, x_spikes, opts, T, title)
-    text = b.build_input_array()
+    text = b.build_input_array(neurons)
     return text, _info(b)
 
 

@@ -125,6 +125,13 @@ def write_report(out: Path, *, net, summary: pd.DataFrame, images: pd.DataFrame,
                      f"{_fmt(r.spike_count_within_5pct, True)} | {_fmt(r.total_spikes_rel_diff, True)} | "
                      f"{_fmt(r.first_spike_median_abs_diff_steps)} | {_fmt(r.energy_ratio_median)} | "
                      f"{_fmt(r.energy_ratio_rate_aware_median)} | {_fmt(r.wall_s_mean)} |")
+    lay = [c for c in s.columns if c.startswith("layer") and c.endswith("_median_rel_diff")]
+    if lay:
+        lines += ["", "Per layer (median relative spike-count difference; total spikes ngspice vs model): " + "; ".join(
+            f"`{c}`: " + ", ".join(f"layer {col[5:-16]} {_fmt(r[col], True)} "
+                                   f"({_fmt(r[col.replace('median', 'total_spikes')], True)})" for col in lay)
+            for c, r in s.iterrows()) + ".  Layer 1 receives the input array's measured charge; a difference "
+            "there is the neuron's (membrane in continuous time and the transistor spike generator)."]
     lines += ["", "Configurations: " + "; ".join(f"`{k}`: {v}" for k, v in context["config_text"].items()) + ".", ""]
     if chip in s.index:
         r = s.loc[chip]
