@@ -27,13 +27,6 @@ import time
 from pathlib import Path
 
 
-def load_avg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "unknown"
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("part", choices=("train",))
@@ -52,6 +45,7 @@ def main(argv=None) -> int:
     from eqspike.datasets import load_dataset
     from eqspike.network.config import TrainConfig
     from eqspike.network.synapses import DeviceSynapseConfig
+    from eqspike.validation.cli import report_load as load_avg
     from eqspike.validation.small_net import downsample, train_run
     data = downsample(load_dataset(os.environ.get("EQSPIKE_DATA_DIR"), progress=False), 2)
     cfg = TrainConfig(sizes=(196, a.hidden, 10), rule="eqspike", epochs=a.epochs, n_train=a.n_train,

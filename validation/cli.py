@@ -59,8 +59,8 @@ def register(subparsers) -> None:
     p.add_argument("--ablation-images", type=int, default=10, help="images of each ablation")
     p.add_argument("--workers", type=int, default=2, help="ngspice worker processes (one engine each)")
     p.add_argument("--time-limit", type=float, default=900.0, metavar="S",
-                   help="wall-clock limit per image and ngspice attempt, s (at most 2 retries on "
-                        "non-convergence, each with the same limit)")
+                   help="wall-clock limit per image, s: each of its ngspice runs gets what is left of "
+                        "it (a run that does not converge is retried at most twice, each try with that limit)")
     p.add_argument("--r-wire-ohm", type=float, default=None, metavar="OHM",
                    help="column wire resistance per cell for resistive wires, ohm (None: the crossbar "
                         "profile's, or 10 ohm when it has none)")

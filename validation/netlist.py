@@ -43,6 +43,12 @@ What is in it (docs/validation.md has the figure and the reasons):
   Axon-Hillock of ``circuits/neurons.py`` by default) with its PTM 180 nm
   model card; neurons share the supply ``vdd`` and one bias generator.
 
+Two netlists per image (:mod:`.simulate` says why the split is exact):
+:func:`input_array_netlist` (stage 1: input rows, ``W[0]`` and its held
+column ends, optionally a subset of the columns) and :func:`build_netlist`
+(stage 2: neurons, ``W[1..]``, feedback arrays; layer 1 gets the charge
+stage 1 measured, as trapezoid current pulses at the input pulses' times).
+
 Charge scale: one unit of weight (``G+ - G- = G_ref``) delivers
 ``Q_w = G_ref V_read t_eff`` per spike; the model's drive of one spike is
 ``theta W`` for one step, so a drive of 1 is the current
