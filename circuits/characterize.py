@@ -317,7 +317,7 @@ def characterize(neuron_or_name: Any = DEFAULT_CIRCUIT, *, params: Mapping[str, 
     hash of every sweep netlist plus the method version; ``out_dir`` (if
     given) receives a copy.
     """
-    from eqspike.cache import entry_dir
+    from eqspike.cache import building, entry_dir, lookup
     from eqspike.spice import ngspice_version
     neuron = (make_neuron(neuron_or_name, **dict(params or {})) if isinstance(neuron_or_name, str)
               else neuron_or_name)
@@ -330,9 +330,10 @@ def characterize(neuron_or_name: Any = DEFAULT_CIRCUIT, *, params: Mapping[str, 
     key_text = "\n".join([METHOD_VERSION, f"waveforms={with_waveforms}"] +
                          [plan_point(neuron, i, solver)[0] for i in currents])
     key = netlist_hash(key_text)
-    d = entry_dir("circuit", key)
     files = ("profile.json", "fi.parquet")
-    if cache and all((d / f).exists() for f in files):
+    hit = lookup("circuit", key, required=files) if cache else None
+    if hit is not None:
+        d = hit
         prof = NeuronProfile.from_json(d / "profile.json")
         fi = pd.read_parquet(d / "fi.parquet")
         wf = pd.read_parquet(d / "waveforms.parquet") if (d / "waveforms.parquet").exists() else None
@@ -348,15 +349,20 @@ def characterize(neuron_or_name: Any = DEFAULT_CIRCUIT, *, params: Mapping[str, 
             lv = [x * prof.input_scale_A for x in (0.05, 0.3, 1.0)]
             lv = [min(max(v, neuron.i_min_A), neuron.i_max_A) for v in lv]
             wf = waveforms(neuron, lv, solver=solver, workers=workers)
-            atomic.write_parquet(d / "waveforms.parquet", wf)
-            atomic.save_figure(d / "waveforms.png", plot_waveforms(wf, title))
-        atomic.write_parquet(d / "fi.parquet", fi)
-        atomic.write_csv(d / "fi.csv", fi)
-        atomic.save_figure(d / "fi.png", plot_fi(fi, title))
-        atomic.save_figure(d / "energy_vs_rate.png", plot_energy(fi, title))
-        atomic.write_json(d / "netlist_example.json", {"netlist": plan_point(neuron, currents[len(currents) // 2], solver)[0]})
-        atomic.write_json(d / "summary.json", fi_summary(fi, prof))
-        prof.to_json(d / "profile.json")
+        # the entry is complete or absent: written in a temp folder, renamed at the end
+        with building("circuit", key) as tmp:
+            if wf is not None:
+                atomic.write_parquet(tmp / "waveforms.parquet", wf)
+                atomic.save_figure(tmp / "waveforms.png", plot_waveforms(wf, title))
+            atomic.write_parquet(tmp / "fi.parquet", fi)
+            atomic.write_csv(tmp / "fi.csv", fi)
+            atomic.save_figure(tmp / "fi.png", plot_fi(fi, title))
+            atomic.save_figure(tmp / "energy_vs_rate.png", plot_energy(fi, title))
+            atomic.write_json(tmp / "netlist_example.json",
+                              {"netlist": plan_point(neuron, currents[len(currents) // 2], solver)[0]})
+            atomic.write_json(tmp / "summary.json", fi_summary(fi, prof))
+            prof.to_json(tmp / "profile.json")
+        d = entry_dir("circuit", key)
         cached = False
     out = d
     if out_dir is not None:

@@ -43,6 +43,9 @@ def register(subparsers) -> None:
     p.add_argument("--no-waveforms", action="store_true", help="skip the membrane waveforms")
     p.add_argument("--no-cache", action="store_true", help="run ngspice even if a cached result exists")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (required; created if absent)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the contents of an existing non-empty --out (removed first); "
+                        "without it such a folder is refused")
     p.set_defaults(func=_characterize)
 
     cir.set_defaults(func=lambda args: (cir.print_help(), 2)[1])
@@ -70,16 +73,26 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _characterize(args: argparse.Namespace) -> int:
-    from eqspike.atomic import output_dir
+    from eqspike.errors import ParameterError
+    from eqspike.outdir import claim
     from eqspike.params import parse_overrides
+    from .neurons import NEURONS
+    if args.circuit not in NEURONS and args.circuit != CROSSBAR:
+        raise ParameterError(f"unknown circuit {args.circuit!r}; known circuits: "
+                             f"{', '.join([*NEURONS, CROSSBAR])}")
     overrides = parse_overrides(args.param)
+    with claim(args.out, "--out", overwrite=args.overwrite, resumable=False, lock=False,
+               command="eqspike circuit characterize", what="characterisation") as out:
+        return _characterize_into(args, overrides, out)
+
+
+def _characterize_into(args: argparse.Namespace, overrides: dict, out) -> int:
     if args.circuit == CROSSBAR:
         from pathlib import Path
         import shutil
         from eqspike.cache import entry_dir
         from .crossbar import crossbar_profile
-        with output_dir(args.out) as out:   # removed again if a bad value is refused
-            prof = crossbar_profile(cache=not args.no_cache, **overrides)
+        prof = crossbar_profile(cache=not args.no_cache, **overrides)
         src = entry_dir("circuit", prof.provenance["netlist_hash"])
         for f in src.iterdir():
             if f.is_file() and not f.name.startswith("."):

@@ -191,7 +191,7 @@ def crossbar_profile(cache: bool = True, *, g_ref_S: float = 5e-6, with_ir_sweep
     ir_drop.csv/.png) go to ``entry_dir("circuit", hash)``.
     """
     from eqspike import atomic
-    from eqspike.cache import entry_dir
+    from eqspike.cache import building, lookup
     from eqspike.spice import ngspice_version
     col = replace_checked(CrossbarColumn(), params) if params else CrossbarColumn()
     if not (g_ref_S > 0):
@@ -201,9 +201,9 @@ def crossbar_profile(cache: bool = True, *, g_ref_S: float = 5e-6, with_ir_sweep
     wire = dataclasses.replace(ref, g_min_S=1e-15, g_max_S=1e-15)
     key = netlist_hash("\n".join(["crossbar-v1", column_netlist(ref), column_netlist(wire), column_netlist(col),
                                   str(with_ir_sweep)]))
-    d = entry_dir("circuit", key)
-    if cache and (d / "profile.json").exists():
-        return CrossbarProfile.from_json(d / "profile.json")
+    hit = lookup("circuit", key, required=("profile.json",)) if cache else None
+    if hit is not None:
+        return CrossbarProfile.from_json(hit / "profile.json")
     m_ref, m_wire, m_col = (measure_column(c) for c in (ref, wire, col))
     if col.synapse != "resistor":
         q0 = measure_column(dataclasses.replace(col, r_wire_ohm=0.0))["charge_C"]
@@ -217,15 +217,17 @@ def crossbar_profile(cache: bool = True, *, g_ref_S: float = 5e-6, with_ir_sweep
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
     if with_ir_sweep:
         df = ir_drop_sweep(col)
-        atomic.write_csv(d / "ir_drop.csv", df)
-        atomic.save_figure(d / "ir_drop.png", plot_ir_drop(df))
         prov["ir_drop"] = df[["r_wire_ohm", "charge_error"]].to_dict("list")
     prof = CrossbarProfile(read_voltage_V=col.read_voltage_V, read_pulse_width_s=col.t_eff_s, g_ref_S=g_ref_S,
                            read_energy_per_event_J=m_ref["energy_per_event_J"],
                            wire_energy_per_event_J=max(m_wire["energy_per_event_J"], 0.0),
                            n_rows=col.n_rows, wire_resistance_ohm=col.r_wire_ohm,
                            ir_drop_error=abs(m_col["charge_error"]), provenance=prov)
-    prof.to_json(d / "profile.json")
+    with building("circuit", key) as tmp:   # complete or absent (eqspike.cache)
+        if with_ir_sweep:
+            atomic.write_csv(tmp / "ir_drop.csv", df)
+            atomic.save_figure(tmp / "ir_drop.png", plot_ir_drop(df))
+        prof.to_json(tmp / "profile.json")
     return prof
 
 

@@ -82,7 +82,7 @@ def characterize(model: str | ModelSpec = "taox_rram", params: Any = None, *,
     ``out_dir``: also write profile.json, pulses.parquet, iv.parquet,
     metrics.json and the PNGs there.
     """
-    from eqspike.cache import entry_dir
+    from eqspike.cache import building, entry_dir, lookup
     from eqspike.spice import netlist_hash, ngspice_version
     spec, params = resolve(model, params, overrides)
     d = _drive_with(spec, drive, drive_overrides)
@@ -101,14 +101,18 @@ def characterize(model: str | ModelSpec = "taox_rram", params: Any = None, *,
     settings = {"cache_version": CACHE_VERSION, "model": spec.name, "n_pulses": n, "iv": iv,
                 "c2c_sigma": c2c_sigma, "d2d_sigma": d2d_sigma, "name": name}
     key = netlist_hash(net + iv_net + json.dumps(settings, sort_keys=True))
-    cdir = entry_dir("device", key, cache_root) if cache else None
-    if cdir is not None and (cdir / "profile.json").exists() and (cdir / "pulses.parquet").exists():
+    # a cache entry is complete or absent (eqspike.cache.building: temp folder, then rename)
+    cdir = lookup("device", key, cache_root, ("profile.json", "pulses.parquet")) if cache else None
+    if cdir is not None:
         res = _load(cdir, key)
     else:
         res = _run(spec, params, d, n, iv, c2c_sigma, c2c_source, d2d_sigma, name, net, key, timeout_s,
                    ngspice_version())
-        if cdir is not None:
-            _save(res, cdir)
+        if cache:
+            with building("device", key, cache_root) as tmp:
+                _save(res, tmp)
+            cdir = entry_dir("device", key, cache_root)
+            res.files = {k: cdir / p.name for k, p in res.files.items()}
     if out_dir is not None:
         if res.cached and cdir is not None:
             _copy(cdir, Path(out_dir), res)

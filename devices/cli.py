@@ -38,6 +38,9 @@ def register(subparsers) -> None:
                    help="pulses per direction, integer in [2, 10000]; default: the model's (e.g. 127 "
                         "for taox_rram)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (required; created if absent)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the contents of an existing non-empty --out (removed first); "
+                        "without it such a folder is refused")
     p.add_argument("--name", default=None, help="profile name (default: the model name)")
     p.add_argument("--c2c-sigma", type=float, default=None,
                    help="c2c spread to record in the profile, dimensionless, relative to "
@@ -48,18 +51,42 @@ def register(subparsers) -> None:
     p.add_argument("--no-cache", action="store_true", help="run ngspice even if a cached result exists")
     p.set_defaults(func=_characterize)
 
-    p = sub.add_parser("fit", help="fit a measured pulse CSV to a profile",
-                       description="CSV columns: pulse (integer), direction (up/ltp or down/ltd), "
-                                   "conductance_S (S); optional write_energy_J (J).  Writes "
-                                   "profile.json, fit.csv and fit.png to --out.",
+    p = sub.add_parser("fit", help="fit measured pulse trains (one train, or many devices x cycles) to a profile",
+                       description="Two CSV layouts, told apart by the header.  Many devices x many "
+                                   "cycles (long format): device_id, cycle, pulse (0 = before the "
+                                   "train), polarity (up/down), G_S (S); optional V_V (V), I_A (A), "
+                                   "energy_J (J); template and example: devices/data/cycles_*.csv. "
+                                   "It estimates the mean dG(G), c2c from the cycle-to-cycle "
+                                   "residuals, d2d from the spread of the per-device fits (95 % "
+                                   "bootstrap CIs) and the write energy per pulse, and writes "
+                                   "profile.json, fit_summary.json, fit_devices.csv, fit.csv, fit.png. "
+                                   "One train: pulse (integer), direction (up/ltp or down/ltd), "
+                                   "conductance_S (S); optional write_energy_J (J); writes "
+                                   "profile.json, fit.csv and fit.png.  Both check the physics first: "
+                                   "'up' must raise G on average (swapped labels are refused), "
+                                   "repeated reads are refused (or merged: --on-duplicate merge).",
                        formatter_class=HelpFormatter)
     p.add_argument("csv", help="pulse CSV (columns: see above)")
+    p.add_argument("--on-duplicate", choices=("refuse", "merge"), default="refuse",
+                   help="repeated reads of one pulse: refuse the file, or average them with a warning")
+    p.add_argument("--bootstrap", type=int, default=1000, metavar="N",
+                   help="long format: bootstrap resamples over devices for the 95 %% CIs, integer in "
+                        "[0, 100000] (0 = none)")
+    p.add_argument("--bound-quantile", type=float, default=0.0, metavar="Q",
+                   help="long format: a device's G_min / G_max as the Q / 1-Q quantiles of its reads, "
+                        "Q in [0, 0.25) (0 = lowest / highest read; raise it for read-noise outliers)")
+    p.add_argument("--seed", type=int, default=0, help="long format: bootstrap seed, integer >= 0")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (required; created if absent)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the contents of an existing non-empty --out (removed first); "
+                        "without it such a folder is refused")
     p.add_argument("--name", default=None, help="profile name (default: the CSV file name)")
     p.add_argument("--method", choices=("fit", "table"), default="fit",
                    help="step table from the fitted NeuroSim curve or from the raw steps")
-    p.add_argument("--pulse-up-V", type=float, default=1.0, help="potentiating amplitude (V)")
-    p.add_argument("--pulse-down-V", type=float, default=-1.0, help="depressing amplitude (V)")
+    p.add_argument("--pulse-up-V", type=float, default=None,
+                   help="potentiating amplitude (V) (default: mean |V_V| of up pulses, else 1.0)")
+    p.add_argument("--pulse-down-V", type=float, default=None,
+                   help="depressing amplitude (V), negative (default: -mean |V_V| of down pulses, else -1.0)")
     p.add_argument("--pulse-width-s", type=float, default=1e-7, help="write pulse width (s)")
     p.add_argument("--read-voltage-V", type=float, default=0.1, help="read voltage (V)")
     p.set_defaults(func=_fit)
@@ -72,7 +99,7 @@ def register(subparsers) -> None:
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="model parameter override in the parameter's SI unit (repeatable); see "
                         "'eqspike device list'")
-    p.add_argument("--devices", type=int, default=20, help="Monte Carlo device instances, integer >= 1")
+    p.add_argument("--devices", type=int, default=20, help="Monte Carlo device instances, integer in [1, 100000]")
     p.add_argument("--pulses", type=int, default=None,
                    help="pulses per direction, integer in [1, 10000] (default: the model's)")
     p.add_argument("--d2d-sigma", type=float, default=0.1,
@@ -85,7 +112,13 @@ def register(subparsers) -> None:
                    help="ngspice worker processes, integer >= 1 (batched/per_device; default: CPU cores)")
     p.add_argument("--seed", type=int, default=0, help="random seed, integer >= 0")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (required; created if absent)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the contents of an existing non-empty --out (removed first); "
+                        "without it such a folder is refused")
     p.set_defaults(func=_variability)
+
+    from .cli_aihwkit import add_parser as _add_aihwkit
+    _add_aihwkit(sub)
 
     dev.set_defaults(func=lambda args: (dev.print_help(), 2)[1])
 
@@ -107,15 +140,18 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _characterize(args: argparse.Namespace) -> int:
+    from eqspike.outdir import claim
     from eqspike.params import parse_overrides, replace_checked
     from .characterize import characterize
     from .pulses import resolve
     # characterize() checks every value, then that --out is a writable folder, before ngspice runs
     spec, params = resolve(args.model, None, parse_overrides(args.param))
     drive = replace_checked(spec.drive, parse_overrides(args.drive))
-    res = characterize(spec, params, drive=drive, n_pulses=args.pulses,
-                       out_dir=args.out, cache=not args.no_cache, iv=not args.no_iv,
-                       c2c_sigma=args.c2c_sigma, d2d_sigma=args.d2d_sigma, name=args.name)
+    with claim(args.out, "--out", overwrite=args.overwrite, resumable=False,
+               command="eqspike device characterize", what="characterisation"):
+        res = characterize(spec, params, drive=drive, n_pulses=args.pulses,
+                           out_dir=args.out, cache=not args.no_cache, iv=not args.no_iv,
+                           c2c_sigma=args.c2c_sigma, d2d_sigma=args.d2d_sigma, name=args.name)
     p = res.profile
     print(f"{p.name}: G {p.g_min_S:.4g}-{p.g_max_S:.4g} S (on/off {p.on_off:.3g}), {p.n_levels} levels, "
           f"NL {p.nl_ltp:.3g}/{p.nl_ltd:.3g}, write energy {p.write_energy_up_J:.3g}/{p.write_energy_down_J:.3g} J"
@@ -126,12 +162,18 @@ def _characterize(args: argparse.Namespace) -> int:
 
 def _fit(args: argparse.Namespace) -> int:
     from pathlib import Path
-    from eqspike.atomic import output_dir, write_csv
+    from eqspike.atomic import write_csv
+    from eqspike.outdir import claim
     from .fit import fit_csv
-    with output_dir(args.out) as out:   # removed again if the data are refused
+    from .fit_cycles import is_cycles_csv
+    if is_cycles_csv(args.csv):
+        return _fit_cycles(args)
+    with claim(args.out, "--out", overwrite=args.overwrite, resumable=False, lock=False,
+               command="eqspike device fit", what="fit") as out:   # removed again if the data are refused
         prof, data, m = fit_csv(args.csv, name=args.name, method=args.method,
-                                pulse_up_V=args.pulse_up_V, pulse_down_V=args.pulse_down_V,
-                                pulse_width_s=args.pulse_width_s,
+                                pulse_up_V=1.0 if args.pulse_up_V is None else args.pulse_up_V,
+                                pulse_down_V=-1.0 if args.pulse_down_V is None else args.pulse_down_V,
+                                pulse_width_s=args.pulse_width_s, on_duplicate=args.on_duplicate,
                                 read_voltage_V=args.read_voltage_V, png=str(out / "fit.png"))
     prof.to_json(out / "profile.json")
     write_csv(out / "fit.csv", data)
@@ -140,14 +182,47 @@ def _fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fit_cycles(args: argparse.Namespace) -> int:
+    from pathlib import Path
+    from eqspike.atomic import save_figure, write_csv, write_json
+    from eqspike.outdir import claim
+    from .fit_cycles import fit_cycles, plot_cycles
+    with claim(args.out, "--out", overwrite=args.overwrite, resumable=False, lock=False,
+               command="eqspike device fit", what="fit") as out:   # removed again if the data are refused
+        fit = fit_cycles(args.csv, name=args.name or Path(args.csv).stem, method=args.method,
+                         pulse_width_s=args.pulse_width_s, read_voltage_V=args.read_voltage_V,
+                         pulse_up_V=args.pulse_up_V, pulse_down_V=args.pulse_down_V,
+                         n_boot=args.bootstrap, seed=args.seed, on_duplicate=args.on_duplicate,
+                         bound_quantile=args.bound_quantile)
+        save_figure(out / "fit.png", plot_cycles(fit))
+    fit.profile.to_json(out / "profile.json")
+    write_json(out / "fit_summary.json", fit.summary)
+    write_csv(out / "fit_devices.csv", fit.devices)
+    write_csv(out / "fit.csv", fit.data)
+    for w in fit.warnings:
+        print(f"warning: {w}")
+    p, e, ci = fit.profile, fit.summary["estimates"], fit.summary["ci95"]
+    rng = lambda k: (f" (95 % CI {ci[k][0]:.3g}-{ci[k][1]:.3g})" if k in ci else "")  # noqa: E731
+    gof = fit.summary["goodness_of_fit"]
+    print(f"{p.name}: {fit.summary['n_devices']} devices; G {p.g_min_S:.4g}-{p.g_max_S:.4g} S, "
+          f"NL {p.nl_ltp:.3g}/{p.nl_ltd:.3g}, {p.n_levels} levels; c2c {e['c2c_sigma']:.3g}"
+          f"{rng('c2c_sigma')}, d2d {e['d2d_sigma']:.3g}{rng('d2d_sigma')}; write "
+          f"{p.write_energy_up_J:.3g}/{p.write_energy_down_J:.3g} J per pulse; per-device R^2 "
+          f"median {gof['r2_median']:.3f}, min {gof['r2_min']:.3f}")
+    print(f"wrote {out}/profile.json, fit_summary.json, fit_devices.csv, fit.csv, fit.png")
+    return 0
+
+
 def _variability(args: argparse.Namespace) -> int:
     from pathlib import Path
-    from eqspike.atomic import output_dir, write_json, write_parquet
+    from eqspike.atomic import write_json, write_parquet
+    from eqspike.outdir import claim
     from eqspike.params import parse_overrides
     from .pulses import resolve
     from .variability import monte_carlo
     spec, params = resolve(args.model, None, parse_overrides(args.param))
-    with output_dir(args.out):   # removed again if a bad value is refused
+    with claim(args.out, "--out", overwrite=args.overwrite, resumable=False, lock=False,
+               command="eqspike device variability", what="Monte Carlo"):   # removed again if refused
         res = monte_carlo(spec, params, n_devices=args.devices,
                           n_pulses=args.pulses, d2d_sigma=args.d2d_sigma,
                           c2c_sigma=args.c2c_sigma, strategy=args.strategy,

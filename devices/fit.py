@@ -121,8 +121,15 @@ def profile_from_train(name: str, model: str, g_up, g_down, *, method: str = "ta
     return prof, m
 
 
-def read_pulses_csv(path) -> pd.DataFrame:
-    """Read and check a pulse CSV (see module doc); DataError names row and column."""
+def read_pulses_csv(path, on_duplicate: str = "refuse") -> pd.DataFrame:
+    """Read and check a pulse CSV (see module doc); DataError names row and column.
+
+    Physics checks: a repeated ``(direction, pulse)`` is refused, or with
+    ``on_duplicate="merge"`` averaged with a warning; the ``up`` train must
+    raise and the ``down`` train lower the conductance on average (swapped
+    labels are refused)."""
+    if on_duplicate not in ("refuse", "merge"):
+        raise ParameterError(f"parameter 'on_duplicate' = {on_duplicate!r}; allowed: refuse, merge")
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: no such file")
@@ -176,18 +183,44 @@ def read_pulses_csv(path) -> pd.DataFrame:
         out["pulse"].append(int(p)); out["direction"].append(d)
         out["conductance_S"].append(g); out["write_energy_J"].append(e)
     df = pd.DataFrame(out)
+    df["row"] = np.arange(len(df)) + 2
+    dup = df.duplicated(["direction", "pulse"], keep=False)
+    if dup.any():
+        first = df[dup].iloc[0]
+        rows = df[dup & (df["direction"] == first.direction) & (df["pulse"] == first.pulse)]["row"].tolist()
+        n = int(df[dup].groupby(["direction", "pulse"]).ngroups)
+        if on_duplicate == "refuse":
+            raise DataError(f"{path}: {n} repeated (direction, pulse) read(s), e.g. {first.direction} "
+                            f"pulse {first.pulse} in rows {rows}; remove them or merge them "
+                            "(--on-duplicate merge averages repeated reads)")
+        import warnings
+        warnings.warn(f"{path}: merged {n} repeated (direction, pulse) read(s) by their mean",
+                      stacklevel=2)
+        df = df.groupby(["direction", "pulse"], as_index=False, sort=False).agg(
+            {"conductance_S": "mean", "write_energy_J": "mean", "row": "min"})
     for d in ("up", "down"):
         n = int((df["direction"] == d).sum())
         if n < 3:
             raise DataError(f"{path}: need >= 3 '{d}' rows (reads), found {n}")
-    return df
+    for d, sign in (("up", 1), ("down", -1)):
+        g = df[df["direction"] == d].sort_values("pulse")["conductance_S"].to_numpy()
+        change = float(np.mean(np.diff(g)))
+        if not sign * change > 0:
+            raise DataError(f"{path}: the '{d}' train {'lowers' if sign > 0 else 'raises'} the "
+                            f"conductance on average ({change:+.3g} S per pulse); direction labels "
+                            "swapped?")
+    return df.drop(columns="row")
 
 
 def fit_csv(path, *, name: str | None = None, method: str = "fit", pulse_up_V: float = 1.0,
             pulse_down_V: float = -1.0, pulse_width_s: float = 1e-7, read_voltage_V: float = 0.1,
-            png: str | None = None) -> tuple[DeviceProfile, pd.DataFrame, dict[str, Any]]:
-    """Profile from a measured pulse CSV; returns (profile, data with fit column, metrics)."""
-    df = read_pulses_csv(path)
+            png: str | None = None, on_duplicate: str = "refuse"
+            ) -> tuple[DeviceProfile, pd.DataFrame, dict[str, Any]]:
+    """Profile from a measured pulse CSV; returns (profile, data with fit column, metrics).
+
+    The profile's ``provenance["fit"]["goodness_of_fit"]`` holds R^2 and the rms
+    residual (S) of the fitted NeuroSim curve per direction (``metrics`` too)."""
+    df = read_pulses_csv(path, on_duplicate=on_duplicate)
     up = df[df["direction"] == "up"].sort_values("pulse", kind="stable")
     dn = df[df["direction"] == "down"].sort_values("pulse", kind="stable")
     eu = up["write_energy_J"].to_numpy()
@@ -210,6 +243,17 @@ def fit_csv(path, *, name: str | None = None, method: str = "fit", pulse_up_V: f
         fits.append(y.min() + ns.curve(1 - k if dep else k, a) * np.ptp(y))
     data = pd.concat([up, dn], ignore_index=True)
     data["fit_conductance_S"] = np.r_[fits[0], fits[1]]
+    gof = {}
+    for tag, sub, f in (("ltp", up, fits[0]), ("ltd", dn, fits[1])):
+        y = sub["conductance_S"].to_numpy()
+        ss = float(np.sum((y - y.mean()) ** 2))
+        gof[f"r2_{tag}"] = float(1 - np.sum((y - f) ** 2) / ss) if ss > 0 else math.nan
+        gof[f"rms_{tag}_S"] = float(np.sqrt(np.mean((y - f) ** 2)))
+    m.update(gof)
+    prov = dict(prof.provenance)
+    prov["fit"] = {**prov.get("fit", {}), "goodness_of_fit": gof}
+    import dataclasses
+    prof = dataclasses.replace(prof, provenance=prov)
     if png:
         from eqspike.atomic import save_figure
         save_figure(png, plot_fit(data, m, prof.name))

@@ -78,6 +78,10 @@ def c2c_from_train(g_up: np.ndarray, window: int = 9) -> float:
     return float(np.std(steps - smooth) / span)
 
 
+#: Most Monte Carlo instances of one run (each is a subcircuit in an ngspice netlist).
+MAX_DEVICES = 100_000
+
+
 def batch_groups(n_devices: int, workers: int, batch_size: int = 100) -> list[list[int]]:
     """Instance indices per shared netlist: ~``batch_size`` each, at least one per worker."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
@@ -107,6 +111,7 @@ def monte_carlo(model: str = "vteam", params: Any = None, *, overrides: Mapping[
     spec, params = resolve(model, params, overrides)
     if isinstance(n_devices, bool) or not isinstance(n_devices, (int, np.integer)) or n_devices < 1:
         raise ParameterError(f"parameter 'n_devices' = {n_devices!r} must be an integer >= 1")
+    check("n_devices", int(n_devices), unit="devices", low=1, high=MAX_DEVICES, integer=True)
     for nm, v in (("d2d_sigma", d2d_sigma), ("c2c_sigma", c2c_sigma)):
         if not isinstance(v, (int, float)) or not math.isfinite(v) or not (0 <= v <= 2):
             raise ParameterError(f"parameter '{nm}' = {v!r} is outside the allowed range [0, 2]")

@@ -56,6 +56,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _refuse_non_finite(args: argparse.Namespace) -> None:
+    """No option takes NaN or infinity: argparse's ``float`` accepts 'nan' and
+    'inf', which would flow silently into the physics (empty dW columns, NaN
+    energies); refused here once for every command."""
+    import math
+    from eqspike.errors import ParameterError
+    for dest, value in vars(args).items():
+        vals = value if isinstance(value, (list, tuple)) else (value,)
+        for v in vals:
+            if isinstance(v, float) and not math.isfinite(v):
+                raise ParameterError(f"--{dest.replace('_', '-')} = {value!r}: expected a finite "
+                                     "number (nan and inf are refused)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -64,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from eqspike.errors import EqspikeError
     try:
+        _refuse_non_finite(args)
         rc = args.func(args)
     except EqspikeError as e:
         print(f"eqspike: error: {e}", file=sys.stderr)
@@ -71,6 +86,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("eqspike: interrupted; results already written are kept", file=sys.stderr)
         return 130
+    except (OSError, MemoryError) as e:
+        # the machine, not the input: a full disk, a folder made read-only meanwhile,
+        # memory taken by other jobs.  One line (EQSPIKE_DEBUG=1 shows the traceback);
+        # files are written atomically, so what was written before is complete.
+        import os
+        if os.environ.get("EQSPIKE_DEBUG"):
+            raise
+        if isinstance(e, MemoryError):
+            what = "out of memory (the estimate allowed it, other processes may hold memory now)"
+        else:
+            what = f"{e.strerror or e}" + (f": {e.filename!r}" if e.filename else "")
+        print(f"eqspike: error: {what}; results already written are kept", file=sys.stderr)
+        return 2
     return int(rc or 0)
 
 

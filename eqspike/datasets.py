@@ -6,6 +6,9 @@ under their standard names, gzip-compressed (``.gz``) or not::
     train-images-idx3-ubyte[.gz]  train-labels-idx1-ubyte[.gz]
     t10k-images-idx3-ubyte[.gz]   t10k-labels-idx1-ubyte[.gz]
 
+or with one common prefix (``emnist-digits-train-images-idx3-ubyte.gz``, ...).
+Images may have any size (flattened to rows), labels any number of classes.
+
 :func:`load_dataset` looks for it, in order, in
 
 1. an explicit ``data_dir`` (``eqspike train --data-dir``): the folder with
@@ -93,6 +96,9 @@ class Dataset:
     y_test: np.ndarray
     name: str
     source_dir: Path
+    #: how the files were verified: "built-in SHA-256 (mnist)", "SHA256SUMS", or
+    #: "no checksum (IDX structure only)"
+    verified: str = "no checksum (IDX structure only)"
 
     @property
     def n_features(self) -> int:
@@ -117,7 +123,14 @@ class Dataset:
                 raise ParameterError(f"parameter '{name}' = {n!r} is outside the allowed range "
                                      f"[1, {have}] ({self.name} has {have} examples)")
         return Dataset(self.x_train[:n_train], self.y_train[:n_train],
-                       self.x_test[:n_test], self.y_test[:n_test], self.name, self.source_dir)
+                       self.x_test[:n_test], self.y_test[:n_test], self.name, self.source_dir,
+                       self.verified)
+
+    def describe(self) -> str:
+        """One line for reports: name, folder, sizes, classes and how it was verified."""
+        return (f"{self.name} ({len(self.x_train)} train / {len(self.x_test)} test images of "
+                f"{self.n_features} pixels, {self.n_classes} classes; from {self.source_dir}; "
+                f"verified: {self.verified})")
 
 
 # --------------------------------------------------------------------- reading
@@ -184,10 +197,19 @@ def read_idx(path: str | os.PathLike, sha256: str | None = None) -> np.ndarray:
 
 # --------------------------------------------------------------------- finding
 def _file_in(folder: Path, stem: str) -> Path | None:
+    """``stem[.gz]`` in ``folder``, else the one file named ``<prefix>-stem[.gz]``
+    (e.g. EMNIST's ``emnist-digits-train-images-idx3-ubyte.gz``); several such
+    files are ambiguous: an error listing them."""
     for cand in (folder / (stem + ".gz"), folder / stem):
         if cand.is_file():
             return cand
-    return None
+    if not folder.is_dir():
+        return None
+    found = sorted({p for pat in (f"*-{stem}.gz", f"*-{stem}") for p in folder.glob(pat) if p.is_file()})
+    if len(found) > 1:
+        raise DataError(f"{folder}: several files end in {stem}[.gz] ({', '.join(p.name for p in found)}); "
+                        "keep one dataset per folder")
+    return found[0] if found else None
 
 
 def _complete(folder: Path) -> bool:
@@ -341,17 +363,26 @@ def load_folder(folder: str | os.PathLike, name: str = "mnist") -> Dataset:
     sums = dict(KNOWN_SHA256.get(name, {}))
     listed = _folder_sums(folder)
     arrays = {}
+    n_listed = 0
     for role, stem in FILES.items():
         path = _file_in(folder, stem)
         if path is None:
             raise DataError(f"{folder}: missing {stem}[.gz]")
-        if path.name in listed and stem not in sums:
+        if path.name in listed:
             # SHA256SUMS lists the file as it lies (gz or raw): check the raw bytes
+            n_listed += 1
             got = hashlib.sha256(path.read_bytes()).hexdigest()
             if got != listed[path.name]:
                 raise DataError(f"{path}: SHA-256 checksum mismatch with {folder / 'SHA256SUMS'} "
                                 f"(got {got[:16]}..., expected {listed[path.name][:16]}...): "
-                                "the file is corrupted")
+                                "the file is corrupted or SHA256SUMS is stale")
+        elif stem in listed and path.name != stem:
+            # SHA256SUMS lists the decompressed name: check the decompressed bytes
+            n_listed += 1
+            try:
+                read_idx(path, listed[stem])
+            except DataError as e:
+                raise DataError(f"{e} [sum from {folder / 'SHA256SUMS'}]") from None
         arrays[role] = read_idx(path, sums.get(stem))
     out = {}
     for split in ("train", "test"):
@@ -385,7 +416,13 @@ def load_folder(folder: str | os.PathLike, name: str = "mnist") -> Dataset:
     if name == "mnist" and out["train"][0].shape[1] != 784:
         raise DataError(f"{folder}: MNIST images must be 28x28, got "
                         f"{arrays['train_images'].shape[1:]}")
-    return Dataset(out["train"][0], out["train"][1], out["test"][0], out["test"][1], name, folder)
+    how = []
+    if sums:
+        how.append(f"built-in SHA-256 ({name})")
+    if n_listed:
+        how.append(f"SHA256SUMS ({n_listed} of 4 files listed)")
+    return Dataset(out["train"][0], out["train"][1], out["test"][0], out["test"][1], name, folder,
+                   " + ".join(how) or "no checksum (IDX structure only)")
 
 
 def load_dataset(data_dir: str | os.PathLike | None = None, *, name: str = "mnist",

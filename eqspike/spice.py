@@ -42,7 +42,7 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["SpiceError", "SpiceConvergenceError", "SpiceTimeout", "SpiceResult",
+__all__ = ["SpiceError", "SpiceConvergenceError", "SpiceTimeout", "SpiceUnavailable", "SpiceResult",
            "run_netlist", "run_many", "ngspice_version", "netlist_hash", "RETRY_OPTIONS"]
 
 
@@ -59,6 +59,16 @@ class SpiceConvergenceError(SpiceError):
 
 class SpiceTimeout(SpiceError):
     """A simulation exceeded its wall-clock time limit."""
+
+
+class SpiceUnavailable(SpiceError):
+    """The ngspice shared library (or PySpice) cannot be loaded in this process."""
+
+
+#: How to get ngspice, printed when it cannot be loaded.
+INSTALL_HINT = ("install it: Debian/Ubuntu `sudo apt-get install ngspice libngspice0` "
+                "(or `bash scripts/setup.sh`), conda `conda install -c conda-forge ngspice-lib`, "
+                "macOS `brew install libngspice`; or point $NGSPICE_LIBRARY_PATH at libngspice.so")
 
 
 _FAIL_PATTERNS = ("timestep too small", "simulation(s) aborted", "aborted",
@@ -205,12 +215,31 @@ class _Engine:
 
 
 _ENGINE: _Engine | None = None  # one per process, created on first use
+_ENGINE_ERROR: SpiceUnavailable | None = None  # why it could not be created (kept: see _engine)
 
 
 def _engine() -> _Engine:
-    global _ENGINE
+    """This process's engine.  If ngspice cannot be loaded, a one-line
+    :class:`SpiceUnavailable` saying how to install it; the failure is kept and
+    raised again on later calls, because a second load attempt in the same
+    process fails inside PySpice/cffi with a misleading ``CDefError: duplicate
+    declaration`` (one failed sweep point must not spoil the next)."""
+    global _ENGINE, _ENGINE_ERROR
     if _ENGINE is None:
-        _ENGINE = _Engine()
+        if _ENGINE_ERROR is not None:
+            raise SpiceUnavailable(str(_ENGINE_ERROR))
+        try:
+            _ENGINE = _Engine()
+        except ImportError as e:
+            _ENGINE_ERROR = SpiceUnavailable(f"PySpice is not installed ({e}); "
+                                             "`pip install PySpice==1.5`, and ngspice: " + INSTALL_HINT)
+            raise SpiceUnavailable(str(_ENGINE_ERROR)) from None
+        except (OSError, AttributeError) as e:  # cffi dlopen: library not found / not ngspice
+            lib = os.environ.get("NGSPICE_LIBRARY_PATH", "libngspice.so.0")
+            why = (str(e).splitlines() or [type(e).__name__])[0].split("  Additionally")[0][:200]
+            _ENGINE_ERROR = SpiceUnavailable(f"the ngspice shared library {lib!r} cannot be loaded "
+                                             f"({why}); " + INSTALL_HINT)
+            raise SpiceUnavailable(str(_ENGINE_ERROR)) from None
     return _ENGINE
 
 

@@ -11,6 +11,7 @@ ideal synapses and with each device, accuracy and energy side by side.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -35,8 +36,11 @@ characterisations are cached); --full: 12 epochs (about 7.5 min).  Use
 Report folder (--out, default reports/<UTC timestamp>): report.md (slides-
 ready summary), energy_breakdown.csv/.png, energy_summary.json,
 gpu_comparison.csv, gpu_ratio.png, device_pulse_response.png,
-neuron_fi.png, stdp_window.png/.csv, the three profiles as JSON, and the
-training run (metrics.csv, accuracy.png, checkpoint.npz).
+neuron_fi.png, stdp_window.png/.csv, the three profiles as JSON, the
+options (run_args.json) and the training run (metrics.csv, accuracy.png,
+checkpoint.npz).  An existing non-empty --out is refused unless --overwrite
+(cleared first) or, for run, --resume (continue an interrupted run with its
+saved options and profiles); the folder is locked while the run writes.
 """
 
 
@@ -55,8 +59,17 @@ def _add_common(p) -> None:
     from eqspike.network.synapses import POLICIES, SCHEMES
     g = p.add_argument_group("data and output")
     g.add_argument("--data-dir", default=None, metavar="DIR",
-                   help="folder holding mnist/ or the four IDX files (default: $EQSPIKE_DATA_DIR, cache)")
+                   help="folder holding <dataset-name>/ or the four IDX files (default: "
+                        "$EQSPIKE_DATA_DIR, then the user cache)")
+    g.add_argument("--dataset-name", default="mnist", metavar="NAME",
+                   help="IDX dataset name: 'mnist' is checked against its built-in SHA-256 sums "
+                        "and can be downloaded; any other name loads the four IDX files from "
+                        "--data-dir (or DIR/NAME), verified by a SHA256SUMS file beside them when "
+                        "present; input and output layer sizes follow the data (default: mnist)")
     g.add_argument("--out", default=None, metavar="DIR", help="report folder (default reports/<UTC time>)")
+    g.add_argument("--overwrite", action="store_true",
+                   help="replace the contents of an existing non-empty --out (removed first); "
+                        "without it such a folder is refused")
     g.add_argument("--no-progress", action="store_true", help="no progress bars")
     g = p.add_argument_group("circuits")
     g.add_argument("--neuron", default="default", metavar="JSON|default|ideal",
@@ -97,7 +110,7 @@ def _add_common(p) -> None:
     g.add_argument("--n-test", type=int, default=None,
                    help="test images (default: all 10,000)")
     g.add_argument("--epochs", type=int, default=None, help=f"epochs (default {DEFAULTS['epochs']}; --full: 12)")
-    g.add_argument("--hidden", type=int, default=500, help="hidden neurons of 784-H-10 (default: 500)")
+    g.add_argument("--hidden", type=int, default=500, help="hidden neurons of the pixels-H-classes network (784-H-10 on MNIST) (default: 500)")
     g.add_argument("--T1", type=int, default=60, help="free-phase steps (default: 60)")
     g.add_argument("--T2", type=int, default=20, help="nudged-phase steps, each (default: 20)")
     g.add_argument("--beta", type=float, default=1.0, help="nudging strength, dimensionless (default: 1.0)")
@@ -114,7 +127,7 @@ def _add_common(p) -> None:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "run", help="main job: characterise device + neuron, train EqSpike on MNIST, energy report",
+        "run", help="main job: characterise device + neuron, train EqSpike on MNIST (or --dataset-name), energy report",
         description="Characterise the default device and neuron circuits (ngspice, cached), train\n"
                     "EqSpike on MNIST with them and write a report folder with accuracy, energy\n"
                     "per inference and per training example, and the GPU comparison.",
@@ -123,8 +136,13 @@ def register(subparsers) -> None:
                    help="synapse device: a model characterised in ngspice (taox_rram: 128-level "
                         "RRAM, fefet: 32-level FeFET), a DeviceProfile JSON, or 'ideal' float "
                         "synapses (default: taox_rram)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the interrupted run in --out from its checkpoint.npz, with the "
+                        "options, device, neuron and crossbar profiles saved there "
+                        f"({RUN_ARGS}, *_profile.json); the result equals the uninterrupted run's")
     _add_common(p)
     p.set_defaults(func=run_main)
+    p.set_defaults(_option_defaults={a.dest: a.default for a in p._actions})
 
     c = subparsers.add_parser(
         "compare", help="train the same network with ideal synapses and with each device profile",
@@ -147,8 +165,12 @@ def _say(msg: str) -> None:
 
 
 def _rule_param(text: str):
+    from eqspike.errors import ParameterError
     from eqspike.params import parse_overrides
-    return next(iter(parse_overrides([text]).items()))
+    try:
+        return next(iter(parse_overrides([text]).items()))
+    except ParameterError:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE (e.g. pairing=delayed), got {text!r}") from None
 
 
 def _train_config(args):
@@ -164,13 +186,17 @@ def _train_config(args):
                        rule_params=dict(args.rule_params or {}))
 
 
-def _syn_config(args):
+def _syn_config(args, n_layers: int = 2):
     from eqspike.errors import ParameterError
     from eqspike.network.synapses import DeviceSynapseConfig
     e = args.accumulator_energy
     if not (e >= 0 and e < 1e-6):
         raise ParameterError(f"--accumulator-energy = {e!r} is outside the allowed range "
                              "[0, 1e-6) J")
+    if len(args.w_max) not in (1, n_layers):  # checked before ngspice and MNIST, not after
+        raise ParameterError(f"--w-max = {','.join(map(str, args.w_max)) or '(empty)'} has "
+                             f"{len(args.w_max)} values; the network has {n_layers} weight layers "
+                             f"(give 1 or {n_layers})")
     return DeviceSynapseConfig(policy=args.policy, scheme=args.scheme, w_max=args.w_max,
                                max_pulses=args.max_pulses, refresh=args.refresh,
                                refresh_every=args.refresh_every, quantize=args.quantize, seed=args.seed)
@@ -189,6 +215,34 @@ def _epoch_printer(cfg, label: str = ""):
     return on_epoch
 
 
+def _load_data(args, cfg, progress: bool):
+    """The dataset (``--dataset-name``, ``--data-dir``), found and checked: checksums,
+    IDX structure, and that ``--n-train`` / ``--n-test`` fit in it.  Called before any
+    characterisation, so missing or bad data costs no ngspice time."""
+    from eqspike.datasets import load_dataset
+    data = load_dataset(args.data_dir, name=getattr(args, "dataset_name", "mnist"), progress=progress)
+    data.subset(cfg.n_train, cfg.n_test)  # refuses more examples than the dataset holds
+    return data
+
+
+def _data_first(args, cfg, progress: bool, device: bool):
+    """Dataset first (after the output folder is claimed, before any ngspice run), then
+    ``cfg`` sized to it; the memory estimate is checked again when the sizes changed."""
+    data = _load_data(args, cfg, progress)
+    sized = _sized_for(cfg, data)
+    if sized is not cfg:
+        from eqspike.network.trainer import check_memory
+        check_memory(sized, device=device)
+    return data, sized
+
+
+def _sized_for(cfg, data):
+    """``cfg`` with input and output layers sized to the dataset (pixels, classes)."""
+    import dataclasses
+    sizes = (data.n_features, *cfg.sizes[1:-1], data.n_classes)
+    return cfg if tuple(cfg.sizes) == sizes else dataclasses.replace(cfg, sizes=sizes)
+
+
 def _circuits(args):
     from eqspike.network.hardware import load_crossbar, load_neuron
     neuron, n_note = load_neuron(args.neuron, progress=_say)
@@ -196,36 +250,140 @@ def _circuits(args):
     return neuron, n_note, xbar, x_note
 
 
+# --------------------------------------------------------------------------- resume
+RUN_ARGS = "run_args.json"
+#: not saved in run_args.json
+_NOT_SAVED = ("out", "resume", "overwrite", "func", "_option_defaults", "command")
+#: saved, but may differ on --resume (they do not change the result)
+_RESUME_FREE = ("no_progress", "data_dir")
+
+
+def _tuples(v):
+    return tuple(_tuples(x) for x in v) if isinstance(v, list) else v
+
+
+def _resumed_args(args):
+    """--resume: the options saved in --out/run_args.json, refusing conflicting new ones."""
+    from eqspike.errors import DataError, ParameterError
+    if not getattr(args, "resume", False):
+        return args
+    if not args.out:
+        raise ParameterError("--resume needs --out REPORT_FOLDER (the run to continue)")
+    path = Path(args.out) / RUN_ARGS
+    try:
+        saved = json.loads(path.read_text())["args"]
+    except FileNotFoundError:
+        raise ParameterError(f"--resume: {str(path)!r} not found: {args.out!r} is not the folder of an "
+                             "interrupted `eqspike run` (a folder of `eqspike train` resumes with "
+                             "`eqspike train --resume`)") from None
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise DataError(f"--resume: {str(path)!r} is unreadable ({e})") from None
+    defaults = getattr(args, "_option_defaults", {})
+    merged = dict(vars(args))
+    for k, v in saved.items():
+        if k in _NOT_SAVED:
+            continue
+        v = _tuples(v)
+        given = merged.get(k, defaults.get(k))
+        if k in _RESUME_FREE:
+            merged[k] = v if given == defaults.get(k) else given
+            continue
+        if k in merged and given != defaults.get(k) and given != v:
+            raise ParameterError(f"--resume continues the run as it was started: --{k.replace('_', '-')} "
+                                 f"= {given!r} differs from the saved {v!r}; drop the option, or start "
+                                 "a new run in another folder")
+        merged[k] = v
+    return argparse.Namespace(**merged)
+
+
+def _save_run_args(args, out: Path, notes: dict) -> None:
+    from eqspike import atomic
+    keep = {k: v for k, v in vars(args).items() if k not in _NOT_SAVED and not callable(v)}
+    atomic.write_json(out / RUN_ARGS, {"args": keep, "notes": notes})
+
+
+def _resumed_profiles(args, out: Path):
+    """Profiles of a resumed run: the JSON files saved at its start (no new characterisation)."""
+    from eqspike.circuits.profile import CrossbarProfile, NeuronProfile
+    from eqspike.devices.profile import DeviceProfile
+    from eqspike.errors import DataError
+    notes = json.loads((out / RUN_ARGS).read_text()).get("notes", {})
+    dev_json = out / "device_profile.json"
+    try:
+        device = DeviceProfile.from_json(dev_json) if args.device != "ideal" else None
+        neuron = NeuronProfile.from_json(out / "neuron_profile.json")
+        xbar = CrossbarProfile.from_json(out / "crossbar_profile.json")
+    except FileNotFoundError as e:
+        raise DataError(f"--resume: {e.filename} is missing from {str(out)!r}; cannot continue "
+                        "the run with the same profiles (start it again with --overwrite)") from None
+    return device, notes.get("device", ""), neuron, notes.get("neuron", ""), xbar, notes.get("crossbar", "")
+
+
+def _claim(args, out: Path, command: str):
+    from eqspike import outdir
+    return outdir.claim(out, "--out", resume=getattr(args, "resume", False),
+                        overwrite=getattr(args, "overwrite", False), command=command,
+                        resumable=hasattr(args, "resume"), what="report")
+
+
 # --------------------------------------------------------------------------- run
 def run_main(args) -> int:
+    t0 = time.perf_counter()
+    args = _resumed_args(args)     # --resume: the options the run was started with
+    cfg = _train_config(args)      # bad values are refused before the report folder exists
+    syn_cfg = _syn_config(args, len(cfg.sizes) - 1)
+    from eqspike.network.trainer import check_memory
+    check_memory(cfg, device=args.device != "ideal")   # before ngspice and MNIST
+    with _claim(args, _out_dir(args, "run"), "eqspike run") as out:   # refused if in use / not empty
+        try:
+            return _run_main(args, cfg, syn_cfg, out, t0)
+        except Exception:
+            # refused before the first checkpoint (a bad profile file, ngspice missing):
+            # what this attempt wrote goes, so the folder is free again; an
+            # interruption (Ctrl-C, kill) keeps it for --resume
+            from eqspike import outdir
+            from eqspike.network.trainer import CHECKPOINT
+            if not (out / CHECKPOINT).exists():
+                outdir.clear(out)
+            raise
+
+
+def _run_main(args, cfg, syn_cfg, out: Path, t0: float) -> int:
     from eqspike import atomic
-    from eqspike.datasets import load_dataset
     from eqspike.network import report as rp
     from eqspike.network.hardware import load_device, train_on_hardware
+    from eqspike.network.trainer import CHECKPOINT
 
-    t0 = time.perf_counter()
     progress = not args.no_progress
-    cfg = _train_config(args)      # bad values are refused before the report folder exists
-    syn_cfg = _syn_config(args)
-    out = _out_dir(args, "run")
-    out.mkdir(parents=True, exist_ok=True)
-    _say(f"[1/5] device: {args.device}")
-    device, d_note = load_device(args.device, progress=_say)
-    _say("[2/5] neuron and crossbar circuits")
-    neuron, n_note, xbar, x_note = _circuits(args)
+    data, cfg = _data_first(args, cfg, progress, device=args.device != "ideal")
+    # resume from the checkpoint with the profiles saved beside it; a run stopped
+    # before its first checkpoint (characterisation, MNIST, epoch 1) starts again
+    resume = bool(args.resume) and (out / CHECKPOINT).exists()
+    if args.resume and not resume:
+        _say("no checkpoint yet (stopped before the first epoch ended): starting the run again")
+    if resume:
+        _say(f"[1-2/5] resuming {out}: device, neuron and crossbar profiles saved there")
+        device, d_note, neuron, n_note, xbar, x_note = _resumed_profiles(args, out)
+    else:
+        _save_run_args(args, out, {})   # first: an interrupted run can be resumed from here on
+        _say(f"[1/5] device: {args.device}")
+        device, d_note = load_device(args.device, progress=_say)
+        _say("[2/5] neuron and crossbar circuits")
+        neuron, n_note, xbar, x_note = _circuits(args)
     for prof, fn in ((device, "device_profile.json"), (neuron, "neuron_profile.json"),
                      (xbar, "crossbar_profile.json")):
         if prof is not None:
             prof.to_json(out / fn)
-    _say("[3/5] loading MNIST")
-    data = load_dataset(args.data_dir, progress=progress)
+    if not resume:
+        _save_run_args(args, out, {"device": d_note, "neuron": n_note, "crossbar": x_note})
+    _say(f"[3/5] dataset (located and verified before the characterisations): {data.describe()}")
     _say(f"[4/5] training EqSpike {'-'.join(map(str, cfg.sizes))} on {cfg.n_train or 'all'} images x "
          f"{cfg.epochs} epoch(s) with {device.name if device is not None else 'ideal synapses'} "
          f"and neuron '{neuron.name}'")
     res = train_on_hardware(cfg, data, device=device, neuron=neuron, crossbar=xbar,
                             accumulator_energy_J=args.accumulator_energy,
                             syn_config=syn_cfg, run_dir=out, use_neuron_transfer=args.rho == "neuron",
-                            progress=progress, on_epoch=_epoch_printer(cfg))
+                            progress=progress, on_epoch=_epoch_printer(cfg), resume=resume)
     _say("[5/5] energy ledger and report")
     bd = res.ledger.breakdown()
     atomic.write_csv(out / "energy_breakdown.csv", bd)
@@ -252,38 +410,39 @@ def run_main(args) -> int:
     cmd = "eqspike " + " ".join(sys.argv[1:]) if sys.argv and "eqspike" in sys.argv[0] else "eqspike run"
     rp.write_report(out, cfg=cfg, syn_cfg=syn_cfg, result=res, notes=notes, device=device,
                     neuron=neuron, crossbar=xbar, figures=figures,
-                    elapsed_s=time.perf_counter() - t0, command=cmd)
+                    elapsed_s=time.perf_counter() - t0, command=cmd, dataset=data)
     s = res.summary
-    v100 = res.gpu.iloc[0]
     print(f"test accuracy {100 * s['test_acc']:.2f} %; energy per inference "
           f"{rp.fmt_J(s['energy_per_inference_J'])}, per training example "
-          f"{rp.fmt_J(s['energy_per_training_example_J'])}; vs {v100.reference}: "
-          f"{v100.ratio_inference:.3g}x (inference), {v100.ratio_training:.3g}x (training)")
+          f"{rp.fmt_J(s['energy_per_training_example_J'])}; {rp.gpu_headline(res.gpu)}")
     print(f"report: {out / 'report.md'}")
     return 0
 
 
 # --------------------------------------------------------------------------- compare
 def run_compare(args) -> int:
+    progress = not args.no_progress
+    cfg = _train_config(args)      # bad values are refused before the report folder exists
+    syn_cfg = _syn_config(args, len(cfg.sizes) - 1)
+    from eqspike.network.trainer import check_memory
+    check_memory(cfg, device=True)
+    with _claim(args, _out_dir(args, "compare"), "eqspike compare") as out:
+        return _compare(args, cfg, syn_cfg, out, progress)
+
+
+def _compare(args, cfg, syn_cfg, out: Path, progress: bool) -> int:
     import pandas as pd
 
     from eqspike import atomic
-    from eqspike.datasets import load_dataset
-    from eqspike.network import report as rp
     from eqspike.network.hardware import load_device, train_on_hardware
 
-    progress = not args.no_progress
-    cfg = _train_config(args)      # bad values are refused before the report folder exists
-    syn_cfg = _syn_config(args)
-    out = _out_dir(args, "compare")
-    out.mkdir(parents=True, exist_ok=True)
+    data, cfg = _data_first(args, cfg, progress, device=True)
     specs = (["ideal"] if not args.no_ideal else []) + (args.profile or ["taox_rram", "fefet"])
     devices = []
     for spec in specs:  # resolve every profile first: a bad file fails before any training
         dev, note = load_device(spec, progress=_say)
         devices.append((spec, dev, note))
     neuron, n_note, xbar, x_note = _circuits(args)
-    data = load_dataset(args.data_dir, progress=progress)
     rows = []
     for i, (spec, dev, note) in enumerate(devices):
         name = dev.name if dev is not None else "ideal"
@@ -295,7 +454,8 @@ def run_compare(args) -> int:
                                 progress=progress, on_epoch=_epoch_printer(cfg, f"{name}: "))
         atomic.write_csv(run_dir / "energy_breakdown.csv", res.ledger.breakdown())
         s = res.summary
-        rows.append({"synapses": name, "source": note, "test_acc": s["test_acc"], "train_acc": s["train_acc"],
+        rows.append({"synapses": name, "source": note, "dataset": data.name,
+                     "test_acc": s["test_acc"], "train_acc": s["train_acc"],
                      "energy_per_inference_J": s["energy_per_inference_J"],
                      "energy_per_training_example_J": s["energy_per_training_example_J"],
                      "write_energy_per_training_example_J": s["train_write_J"],

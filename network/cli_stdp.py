@@ -18,6 +18,11 @@ Example:
 """
 
 
+#: Largest --span: the protocol runs 2 span + 1 simulations of ~2 span steps each
+#: (time and memory grow as span^2; 1000 takes a few seconds).
+MAX_SPAN = 1000
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "stdp", help="STDP window (dW vs t_post - t_pre) of the eqspike update, per pairing",
@@ -31,26 +36,37 @@ def register(subparsers) -> None:
                    help="pairing option(s) (repeatable; default: all three)")
     p.add_argument("--shape", action="append", default=None, choices=("step", "pulse"),
                    help="postsynaptic input change at t_post (repeatable; default: step and pulse)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the contents of an existing non-empty --out (removed first); "
+                        "without it such a folder is refused")
     p.add_argument("--span", type=int, default=15,
-                   help="largest |t_post - t_pre| in steps (default 15)")
+                   help=f"largest |t_post - t_pre| in steps, integer in [1, {MAX_SPAN}] (default 15)")
     p.add_argument("--eps", type=float, default=0.2,
                    help="membrane leak per step, dimensionless, in (0, 1] (default 0.2)")
     p.add_argument("--amplitude", type=float, default=0.4,
-                   help="size of the postsynaptic input change, dimensionless (default 0.4)")
+                   help="size of the postsynaptic input change, dimensionless, in [-10, 10] (default 0.4)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from pathlib import Path
 
-    from eqspike import atomic
-    from eqspike.errors import ParameterError
-    from eqspike.network.stdp import plot_window, stdp_table
-    if args.span < 1:
-        raise ParameterError(f"parameter 'span' = {args.span} must be >= 1 step")
-    out = Path(args.out)
+    from eqspike.outdir import claim
+    from eqspike.params import check
+    check("span", args.span, unit="steps", low=1, high=MAX_SPAN, integer=True)
+    check("eps", args.eps, low=0, low_open=True, high=1)
+    check("amplitude", args.amplitude, low=-10, high=10)
     pairings = args.pairing or ["same_step", "delayed", "both"]
     shapes = args.shape or ["step", "pulse"]
+    with claim(Path(args.out), "--out", overwrite=args.overwrite, resumable=False,
+               command="eqspike stdp", what="STDP window") as out:
+        _write(out, pairings, shapes, args)
+    return 0
+
+
+def _write(out, pairings, shapes, args) -> None:
+    from eqspike import atomic
+    from eqspike.network.stdp import plot_window, stdp_table
     for pairing in pairings:
         df = stdp_table((pairing,), span=args.span, shapes=tuple(shapes), eps=args.eps,
                         amplitude=args.amplitude)
@@ -58,4 +74,3 @@ def run(args) -> int:
         atomic.save_figure(out / f"stdp_{pairing}.png",
                            plot_window(df, f"eqspike STDP window, pairing={pairing}"))
         print(f"wrote {out / f'stdp_{pairing}.csv'} and .png")
-    return 0

@@ -88,6 +88,9 @@ def register(subparsers) -> None:
     g.add_argument("--resume", action="store_true",
                    help="continue the run in --out from its checkpoint.npz (saved config is the "
                         "base; only --epochs, --n-test may change)")
+    g.add_argument("--overwrite", action="store_true",
+                   help="replace the contents of an existing non-empty --out (removed first); "
+                        "without it (or --resume) such a folder is refused")
     g.add_argument("--no-progress", action="store_true",
                    help="no progress bar (default: shown when stderr is a terminal)")
     g = p.add_argument_group("network and rule")
@@ -162,12 +165,9 @@ def build_config(args, base=None):
 def run(args) -> int:
     from pathlib import Path
 
-    from tqdm import tqdm
-
-    from eqspike.atomic import ensure_dir
-    from eqspike.datasets import load_dataset
     from eqspike.network.config import TrainConfig
-    from eqspike.network.trainer import CHECKPOINT, load_checkpoint, train
+    from eqspike.network.trainer import CHECKPOINT, load_checkpoint
+    from eqspike.outdir import claim
 
     progress = not args.no_progress and sys.stderr.isatty()
     if args.resume:
@@ -179,7 +179,20 @@ def run(args) -> int:
     else:
         cfg = build_config(args)
     out = Path(args.out) if args.out else Path("runs") / time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-    ensure_dir(out)
+    # refused if another process writes there, or if it holds a run and neither
+    # --resume nor --overwrite was given; locked while this run writes
+    with claim(out, "--out", resume=args.resume, overwrite=args.overwrite,
+               command="eqspike train", what="training run"):
+        return _run(args, cfg, out, progress)
+
+
+def _run(args, cfg, out, progress: bool) -> int:
+    from tqdm import tqdm
+
+    from eqspike.datasets import load_dataset
+    from eqspike.network.trainer import check_memory, train
+
+    check_memory(cfg)   # before the dataset is loaded
     data = load_dataset(args.data_dir, name=args.dataset_name, progress=progress)
     print(f"eqspike train: rule {cfg.rule}, sizes {'-'.join(map(str, cfg.sizes))}, "
           f"{min(len(data.x_train), cfg.n_train or len(data.x_train))} training / "

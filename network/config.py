@@ -32,13 +32,13 @@ _OPTIONAL = ("n_train", "n_test")
 class TrainConfig:
     """Network size, learning rule, phases and optimisation of one training run."""
 
-    sizes: tuple = param((784, 500, 10), unit="neurons", low=1, integer=True,
+    sizes: tuple = param((784, 500, 10), unit="neurons", low=1, high=10_000_000, integer=True,
                          doc="layer widths n_0 (input), hidden..., n_L (output)")
     rule: str = param("cep", unit="", doc="learning rule: cep (rate-based C-EP) or eqspike (spike-driven EP)")
-    epochs: int = param(1, unit="epochs", low=1, integer=True, doc="passes over the training set")
-    batch_size: int = param(20, unit="images", low=1, integer=True, doc="mini-batch size")
-    T1: int = param(60, unit="steps", low=1, integer=True, doc="free-phase length")
-    T2: int = param(20, unit="steps", low=1, integer=True, doc="nudged-phase length (each phase when symmetric)")
+    epochs: int = param(1, unit="epochs", low=1, high=10_000, integer=True, doc="passes over the training set")
+    batch_size: int = param(20, unit="images", low=1, high=1_000_000, integer=True, doc="mini-batch size")
+    T1: int = param(60, unit="steps", low=1, high=100_000, integer=True, doc="free-phase length")
+    T2: int = param(20, unit="steps", low=1, high=100_000, integer=True, doc="nudged-phase length (each phase when symmetric)")
     beta: float = param(0.5, unit="", low=0, low_open=True, doc="nudging strength (dimensionless)")
     eps: float = param(0.2, unit="", low=0, low_open=True, high=1,
                        doc="membrane step / leak per time step of spiking rules (dimensionless)")
@@ -57,7 +57,7 @@ class TrainConfig:
                             doc="neuron activation rho (a custom callable can be passed to train())")
     max_weight: float = param(1e3, unit="", low=0, low_open=True,
                               doc="divergence guard: stop when any |W| exceeds this")
-    eval_batch_size: int = param(1000, unit="images", low=1, integer=True,
+    eval_batch_size: int = param(1000, unit="images", low=1, high=1_000_000, integer=True,
                                  doc="batch size of free-phase evaluation")
     rule_params: tuple = param((), unit="", doc="rule options as (key, value) pairs, see the rule's Params")
 

@@ -20,6 +20,7 @@ loudly, to documented stand-ins when a characterisation cannot run.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,7 @@ from .energy import EnergyLedger, gpu_comparison
 from .neuron_transfer import NeuronTransfer
 from .synapses import DeviceSynapseConfig, DeviceSynapses
 
-__all__ = ["HardwareResult", "train_on_hardware", "load_device", "load_neuron", "load_crossbar",
+__all__ = ["HardwareResult", "train_on_hardware", "LedgerRecorder", "load_device", "load_neuron", "load_crossbar",
            "fallback_neuron", "fallback_crossbar", "n_nudged_phases"]
 
 DEVICE_MODELS = ("taox_rram", "fefet")
@@ -129,6 +130,76 @@ def load_crossbar(spec: str | None, *, progress: Callable[[str], None] = print, 
         return fallback_crossbar(), f"STAND-IN analytic crossbar (characterisation failed: {why})"
 
 
+# --------------------------------------------------------------------------- ledger in checkpoints
+#: Ledger attributes fixed by its construction (profiles, sizes): not checkpointed.
+_LEDGER_FIXED = ("sizes", "neuron", "crossbar", "device", "theta", "feedback_to_input",
+                 "accumulator_energy_J", "step_time_s")
+_SKIP = object()
+
+
+def _to_json(v: Any) -> Any:
+    if isinstance(v, np.ndarray):
+        return {"__ndarray__": v.tolist(), "dtype": str(v.dtype)}
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, dict):
+        out = {str(k): _to_json(x) for k, x in v.items()}
+        return _SKIP if any(x is _SKIP for x in out.values()) else out
+    if isinstance(v, (list, tuple)):
+        out = [_to_json(x) for x in v]
+        return _SKIP if any(x is _SKIP for x in out) else out
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    return _SKIP   # an object (a profile): rebuilt from the arguments, not saved
+
+
+def _from_json(v: Any) -> Any:
+    if isinstance(v, dict):
+        if "__ndarray__" in v:
+            return np.asarray(v["__ndarray__"], dtype=v["dtype"])
+        return {k: _from_json(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_from_json(x) for x in v]
+    return v
+
+
+class LedgerRecorder:
+    """Feeds the energy ledger after each epoch and checkpoints its counts.
+
+    Passed to :func:`eqspike.network.trainer.train` as ``recorder``: it records
+    the epoch's spikes, the backend's pulse counts and the mean conductances
+    *before* the checkpoint is written, and its :meth:`state` (every counting
+    attribute of the ledger, exactly, as JSON) goes into that checkpoint, so a
+    resumed run prices the same counts as an uninterrupted one.
+    """
+
+    def __init__(self, ledger: EnergyLedger, cfg, backend=None) -> None:
+        self.ledger, self.cfg, self.backend = ledger, cfg, backend
+
+    def record(self, row: dict, net) -> None:
+        record_epoch(self.ledger, row, self.cfg)
+        if self.backend is not None:
+            self.ledger.record_pulses(self.backend.take_counts())
+        self.ledger.sample_conductances(net)
+
+    def state(self) -> dict[str, np.ndarray]:
+        d = {}
+        for k, v in vars(self.ledger).items():
+            if k in _LEDGER_FIXED:
+                continue
+            j = _to_json(v)
+            if j is not _SKIP:
+                d[k] = j
+        return {"ledger_json": np.frombuffer(json.dumps(d).encode("utf-8"), dtype=np.uint8)}
+
+    def load_state(self, arrays: dict[str, np.ndarray]) -> None:
+        if "ledger_json" not in arrays:
+            raise ParameterError("checkpoint holds no energy-ledger state (ledger_json missing)")
+        d = json.loads(bytes(np.asarray(arrays["ledger_json"], dtype=np.uint8)).decode("utf-8"))
+        for k, v in d.items():
+            setattr(self.ledger, k, _from_json(v))
+
+
 # --------------------------------------------------------------------------- training
 def n_nudged_phases(cfg) -> int:
     """Nudged phases per example of the spiking rule (symmetric nudging x samples)."""
@@ -175,7 +246,7 @@ def train_on_hardware(cfg, data, *, device=None, neuron, crossbar,
                       syn_config: DeviceSynapseConfig | None = None, run_dir: str | Path | None = None,
                       use_neuron_transfer: bool = True, progress: bool = True,
                       on_epoch: Callable[[dict, Any], Any] | None = None,
-                      accumulator_energy_J: float = 0.9e-12) -> HardwareResult:
+                      accumulator_energy_J: float = 0.9e-12, resume: bool = False) -> HardwareResult:
     """Train ``cfg`` (rule ``eqspike``) with the given profiles and price it (module doc).
 
     ``accumulator_energy_J``: energy of one update of a synapse's digital
@@ -184,6 +255,11 @@ def train_on_hardware(cfg, data, *, device=None, neuron, crossbar,
 
     ``device=None``: ideal float synapses (reads priced with the crossbar's
     ``g_ref_S`` mapping, no write energy).
+
+    ``resume``: continue from ``run_dir/checkpoint.npz``; the device states,
+    residuals, counters and RNG of the synapses and the ledger's counts come
+    back from it (:class:`LedgerRecorder`), so the result equals the
+    uninterrupted run's (same profiles and configuration).
     """
     from .trainer import train
     if cfg.rule != "eqspike":
@@ -201,16 +277,9 @@ def train_on_hardware(cfg, data, *, device=None, neuron, crossbar,
                           accumulator_energy_J=accumulator_energy_J)
     act = NeuronTransfer(neuron) if use_neuron_transfer else None
 
-    def _on_epoch(row, net):
-        record_epoch(ledger, row, cfg)
-        if backend is not None:
-            ledger.record_pulses(backend.take_counts())
-        ledger.sample_conductances(net)
-        if on_epoch is not None:
-            on_epoch(row, net)
-
     res = train(cfg, data, run_dir, synapses=factory if backend is not None else None,
-                activation=act, progress=progress, on_epoch=_on_epoch)
+                activation=act, progress=progress, on_epoch=on_epoch, resume=resume,
+                recorder=LedgerRecorder(ledger, cfg, backend))
     summary = ledger.summary()
     summary.update({"test_acc": float(res.test_acc), "train_acc": float(res.train_acc)})
     gpu = gpu_comparison(cfg.sizes, cfg.T1, cfg.T2, n_nudged_phases(cfg),

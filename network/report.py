@@ -15,7 +15,7 @@ from eqspike import atomic
 
 from .energy import gpu_assumptions
 
-__all__ = ["plot_energy_bars", "plot_gpu_ratio", "plot_device", "plot_neuron", "plot_stdp",
+__all__ = ["gpu_headline", "plot_energy_bars", "plot_gpu_ratio", "plot_device", "plot_neuron", "plot_stdp",
            "write_report", "fmt_J"]
 
 
@@ -164,18 +164,37 @@ def _table(df, cols: Sequence[str], fmts: dict[str, Any] | None = None) -> str:
     return "\n".join(lines)
 
 
+def gpu_headline(gpu, bold: bool = False) -> str:
+    """The GPU-ratio sentence of the report's headline; ``eqspike run`` prints the
+    same sentence on the console, so both name the same references (the first
+    row, and the most efficient one: the README's H100 figure)."""
+    b = "**" if bold else ""
+    best = gpu.iloc[gpu["energy_per_inference_J"].argmin()]
+    first = gpu.iloc[0]
+    return (f"vs GPU: {b}{first.ratio_inference:.3g}x{b} less energy per inference and "
+            f"{b}{first.ratio_training:.3g}x{b} per training example than {first.reference}; "
+            f"{best.ratio_inference:.3g}x / {best.ratio_training:.3g}x vs the most efficient "
+            f"reference ({best.reference}).")
+
+
 def write_report(out: Path, *, cfg, syn_cfg, result, notes: dict[str, str], device, neuron,
-                 crossbar, figures: dict[str, str], elapsed_s: float, command: str) -> Path:
-    """report.md: accuracy, energy, GPU ratio with assumptions, figures, provenance."""
+                 crossbar, figures: dict[str, str], elapsed_s: float, command: str,
+                 dataset=None) -> Path:
+    """report.md: accuracy, energy, GPU ratio with assumptions, figures, provenance.
+
+    ``dataset``: the :class:`eqspike.datasets.Dataset` trained on (named in the title
+    and the headline; ``None``: MNIST, as before)."""
     s = result.summary
     gpu = result.gpu
     metrics = result.train.metrics
     bd = result.ledger.breakdown()
     nph = 2 if cfg.symmetric_nudging else 1
-    lines = [f"# EqSpike on characterised hardware: {'-'.join(map(str, cfg.sizes))} on MNIST", "",
+    ds_name = dataset.name if dataset is not None else "mnist"
+    lines = [f"# EqSpike on characterised hardware: {'-'.join(map(str, cfg.sizes))} on {ds_name}", "",
              f"Generated {_dt.datetime.now(_dt.timezone.utc).isoformat(timespec='seconds')} by "
              f"`{command}` in {elapsed_s / 60:.1f} min.", "",
              "## Headline", "",
+             f"- Dataset: {dataset.describe() if dataset is not None else 'mnist'}.",
              f"- **Test accuracy: {100 * s['test_acc']:.2f} %** "
              f"({int(metrics['n_test'].iloc[-1])} test images; trained on "
              f"{int(metrics['n_train'].iloc[-1])} images x {len(metrics)} epoch(s)).",
@@ -185,12 +204,7 @@ def write_report(out: Path, *, cfg, syn_cfg, result, notes: dict[str, str], devi
              f"- **Energy per training example: {fmt_J(s['energy_per_training_example_J'])}** "
              f"(free {fmt_J(s['train_free_J'])}, nudged {fmt_J(s['train_nudged_J'])}, "
              f"writes {fmt_J(s['train_write_J'])}).", ""]
-    best = gpu.iloc[gpu["energy_per_inference_J"].argmin()]
-    v100 = gpu.iloc[0]
-    lines += [f"- vs GPU: **{v100.ratio_inference:.3g}x** less energy per inference and "
-              f"**{v100.ratio_training:.3g}x** per training example than {v100.reference}; "
-              f"{best.ratio_inference:.3g}x / {best.ratio_training:.3g}x vs the most efficient "
-              f"reference ({best.reference}).", ""]
+    lines += [f"- {gpu_headline(gpu, bold=True)}", ""]
     ok_inf = bool((gpu.ratio_inference[gpu.reference.str.startswith("NVIDIA")] >= 1000).all())
     ok_tr = bool((gpu.ratio_training[gpu.reference.str.startswith("NVIDIA")] >= 100).all())
     lines += [f"- Paper's claims (>= 1000x inference, >= 100x training, vs GPUs): inference "

@@ -137,7 +137,7 @@ class DeviceSynapseConfig:
                                   doc="sign policy: |dW| (in local steps) needed for a pulse")
     refresh: str = param("periodic", unit="", choices=("none", "periodic"),
                          doc="re-program saturating pairs to the same W (none | periodic)")
-    refresh_every: int = param(50, unit="updates", low=1, integer=True,
+    refresh_every: int = param(50, unit="updates", low=1, high=1_000_000_000, integer=True,
                                doc="updates between refresh checks")
     refresh_margin: float = param(0.05, unit="1", low=0, high=0.5,
                                   doc="'near a bound': within this fraction of (g_max - g_min)")

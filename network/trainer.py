@@ -28,9 +28,10 @@ on it.
 
 Run folder (``run_dir``): ``config.json`` (resolved config plus dataset,
 rule options and versions), ``metrics.csv`` (one row per epoch),
-``checkpoint.npz`` (weights, biases, synapse-backend state, rule state,
-random-generator states, epoch, metrics so far; written atomically after
-each epoch) and ``accuracy.png`` (accuracy vs epoch).
+``checkpoint.npz`` (weights, biases, synapse-backend state ``syn__*``, rule
+state ``rule__*``, recorder state ``rec__*`` (the energy ledger of a
+device-aware run), random-generator states, epoch, metrics so far; written
+atomically after each epoch) and ``accuracy.png`` (accuracy vs epoch).
 """
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ import io
 import json
 import math
 import time
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -160,7 +163,7 @@ def _stat_columns(sums: dict[str, Any], n_images: int, prefix: str = "") -> dict
 
 # --------------------------------------------------------------------- checkpoints
 def save_checkpoint(path: Path, net: Network, rule, rngs: dict[str, np.random.Generator],
-                    epoch: int, cfg: TrainConfig, rows: list[dict]) -> Path:
+                    epoch: int, cfg: TrainConfig, rows: list[dict], recorder: Any = None) -> Path:
     """Write ``checkpoint.npz`` atomically (see module doc for its content)."""
     arrays: dict[str, np.ndarray] = {}
     for k, (w, b) in enumerate(zip(net.W, net.b)):
@@ -171,6 +174,9 @@ def save_checkpoint(path: Path, net: Network, rule, rngs: dict[str, np.random.Ge
     if hasattr(rule, "state"):
         for k, v in (rule.state() or {}).items():
             arrays[f"rule__{k}"] = np.asarray(v)
+    if recorder is not None:
+        for k, v in (recorder.state() or {}).items():
+            arrays[f"rec__{k}"] = np.asarray(v)
     meta = {"epoch": epoch, "config": cfg.to_dict(),
             "rng": {k: g.bit_generator.state for k, g in rngs.items()},
             "metrics": rows}
@@ -186,8 +192,13 @@ def load_checkpoint(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         meta = json.loads(str(arrays.pop("meta_json")))
     except FileNotFoundError:
         raise DataError(f"no checkpoint at {path}: nothing to resume") from None
-    except (OSError, ValueError, KeyError) as e:
-        raise DataError(f"checkpoint {path} is unreadable or incomplete ({e})") from None
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+        # e.g. a file truncated by a full disk or a copy cut short (writes here are atomic)
+        why = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+        raise DataError(f"checkpoint {path} is unreadable or incomplete ({type(e).__name__}: {why}); "
+                        "restore it from a backup or start the run again with --overwrite") from None
+    if not isinstance(meta, dict) or not {"epoch", "config", "rng", "metrics"} <= set(meta):
+        raise DataError(f"checkpoint {path} is incomplete (its metadata lacks epoch/config/rng/metrics)")
     return arrays, meta
 
 
@@ -204,6 +215,24 @@ def _restore(arrays, meta, net: Network, rule, rngs) -> None:
         rule.load_state({k[6:]: v for k, v in arrays.items() if k.startswith("rule__")})
     for k, st in meta["rng"].items():
         rngs[k].bit_generator.state = st
+
+
+def _check_backend(arrays: dict[str, np.ndarray], run_dir: Path, synapses, recorder) -> None:
+    """Refuse to resume a device-aware run (device synapses / energy ledger in its
+    checkpoint) without them: it would go on with float synapses and the hard
+    sigmoid, silently training a different network."""
+    has_syn = any(k.startswith("syn__") for k in arrays)
+    has_rec = any(k.startswith("rec__") for k in arrays)
+    if (has_syn and synapses is None) or (has_rec and recorder is None):
+        what = " and ".join(w for w, h in (("device synapses", has_syn), ("an energy ledger", has_rec))
+                            if h)
+        raise ParameterError(f"cannot resume {str(run_dir)!r} here: its checkpoint holds {what} of "
+                             "a device-aware `eqspike run`; continue it with "
+                             f"`eqspike run --resume --out {run_dir}`")
+    if recorder is not None and not has_rec:
+        raise ParameterError(f"cannot resume {str(run_dir)!r} as a device-aware run: its checkpoint "
+                             "holds no energy-ledger state (a run of `eqspike train`?); continue it "
+                             f"with `eqspike train --resume --out {run_dir}`")
 
 
 def _check_resumable(saved: dict[str, Any], cfg: TrainConfig) -> None:
@@ -254,10 +283,20 @@ def blas_threads():
     return threadpool_limits(limits=n, user_api="blas")
 
 
+def check_memory(cfg: TrainConfig, device: bool = False) -> None:
+    """Refuse (one line) a network whose training would not fit in the memory
+    available now (:mod:`eqspike.memory`); called before anything is allocated."""
+    from eqspike.memory import network_bytes, require
+    require(network_bytes(cfg.sizes, device=device, batch_size=cfg.batch_size),
+            f"training a network of sizes {'-'.join(map(str, cfg.sizes))}"
+            f"{' with device synapses' if device else ''}", "give smaller --sizes / --hidden")
+
+
 def train(cfg: TrainConfig, data, run_dir: str | Path | None = None, *,
           synapses: Any = None, activation: Callable | str | None = None,
           resume: bool = False, progress: bool = True,
-          on_epoch: Callable[[dict, Network], Any] | None = None) -> TrainResult:
+          on_epoch: Callable[[dict, Network], Any] | None = None,
+          recorder: Any = None) -> TrainResult:
     """Train ``cfg.rule`` on ``data`` (a :class:`eqspike.datasets.Dataset`).
 
     ``synapses``: a synapse backend, or a factory ``net -> backend`` (called
@@ -266,6 +305,12 @@ def train(cfg: TrainConfig, data, run_dir: str | Path | None = None, *,
     ``resume``: continue from ``run_dir/checkpoint.npz`` (only
     :data:`RESUMABLE_CHANGES` may differ from the saved config).
     ``on_epoch(row, net)`` is called after each epoch with the metrics row.
+    ``recorder``: an object with ``record(row, net)`` (called after each
+    epoch, *before* the checkpoint is written), ``state() -> dict of arrays``
+    and ``load_state(arrays)``; its state goes into the checkpoint (keys
+    ``rec__*``), so what it counts resumes exactly (the energy ledger of
+    :func:`eqspike.network.hardware.train_on_hardware`).  A checkpoint holding
+    recorder or device-synapse state is refused for a resume without them.
     """
     import pandas as pd
 
@@ -283,6 +328,7 @@ def train(cfg: TrainConfig, data, run_dir: str | Path | None = None, *,
     if resume and run_dir is None:
         raise ParameterError("resume needs a run folder")
 
+    check_memory(cfg, device=synapses is not None)
     rngs = make_rngs(cfg.seed)
     net = Network.init(cfg.sizes, rngs["init"])
     net.synapses = _make_backend(synapses, net)
@@ -293,7 +339,14 @@ def train(cfg: TrainConfig, data, run_dir: str | Path | None = None, *,
     if resume:
         arrays, meta = load_checkpoint(run_dir / CHECKPOINT)
         _check_resumable(meta["config"], cfg)
+        _check_backend(arrays, run_dir, synapses, recorder)
         _restore(arrays, meta, net, rule, rngs)
+        if recorder is not None:
+            recorder.load_state({k[5:]: v for k, v in arrays.items() if k.startswith("rec__")})
+        bad = check_weights(net, cfg.max_weight)
+        if bad:
+            raise DataError(f"checkpoint {run_dir / CHECKPOINT} holds unusable weights ({bad}); "
+                            "nothing to resume from: start the run again with --overwrite")
         start = int(meta["epoch"])
         rows = list(meta["metrics"])
     if run_dir is not None:
@@ -301,7 +354,10 @@ def train(cfg: TrainConfig, data, run_dir: str | Path | None = None, *,
         atomic.write_json(run_dir / "config.json", _resolved(cfg, data, rule, activation, synapses, net))
 
     with blas_threads():
-        _epochs(cfg, data, net, rule, rngs, rows, start, run_dir, progress, on_epoch)
+        _epochs(cfg, data, net, rule, rngs, rows, start, run_dir, progress, on_epoch, recorder)
+    if resume and start >= cfg.epochs and rows and run_dir is not None:
+        # a run killed between its last checkpoint and metrics.csv: the checkpoint's rows win
+        atomic.write_csv(run_dir / "metrics.csv", pd.DataFrame(rows))
 
     metrics = pd.DataFrame(rows)
     if len(metrics):
@@ -312,7 +368,8 @@ def train(cfg: TrainConfig, data, run_dir: str | Path | None = None, *,
                        config=cfg, rule=rule, run_dir=run_dir)
 
 
-def _epochs(cfg, data, net, rule, rngs, rows, start, run_dir, progress, on_epoch) -> None:
+def _epochs(cfg, data, net, rule, rngs, rows, start, run_dir, progress, on_epoch,
+            recorder=None) -> None:
     import pandas as pd
     from tqdm import tqdm
 
@@ -358,8 +415,10 @@ def _epochs(cfg, data, net, rule, rngs, rows, start, run_dir, progress, on_epoch
         row.update(_stat_columns(sums, n))
         row.update(_stat_columns(test_stats, len(data.x_test), prefix="test_"))
         rows.append(row)
+        if recorder is not None:
+            recorder.record(row, net)
         if run_dir is not None:
-            save_checkpoint(run_dir / CHECKPOINT, net, rule, rngs, epoch + 1, cfg, rows)
+            save_checkpoint(run_dir / CHECKPOINT, net, rule, rngs, epoch + 1, cfg, rows, recorder)
             df = pd.DataFrame(rows)
             atomic.write_csv(run_dir / "metrics.csv", df)
             plot_accuracy(run_dir / "accuracy.png", df)

@@ -12,6 +12,8 @@ import os
 import sys
 from pathlib import Path
 
+from eqspike.errors import ParameterError
+
 DEFAULT_OUT_ROOT = Path("runs") / "sweeps"
 #: Mean columns printed by `summary` (the CSV holds them all).
 SHOWN_MEANS = ("mean_test_acc", "mean_train_acc", "mean_energy_per_inference_J",
@@ -64,10 +66,14 @@ def register(subparsers) -> None:
                         "(0, 3600] (default: 30)")
     r.add_argument("--retry-failed", action="store_true",
                    help="rerun points recorded as failed (default: skip every stored point)")
+    r.add_argument("--overwrite", action="store_true",
+                   help="clear --out first (default: a folder holding this sweep's results is "
+                        "resumed; a non-empty folder holding anything else is refused)")
     r.add_argument("--data-dir", default=None,
                    help="dataset folder for the point function (default: searched as by "
-                        "eqspike.datasets.load_dataset: $EQSPIKE_DATA_DIR, then the user cache); "
-                        "not part of the point ids")
+                        "eqspike.datasets.load_dataset: the spec's [sweep] data_dir, "
+                        "$EQSPIKE_DATA_DIR, then the user cache); the dataset itself is the "
+                        "point parameter dataset_name; not part of the point ids")
     r.add_argument("--limit", type=int, default=None, metavar="N",
                    help="run only the first N pending (point, repeat) tasks (default: all)")
     r.add_argument("--dry-run", action="store_true",
@@ -82,6 +88,9 @@ def register(subparsers) -> None:
                        formatter_class=_formatter())
     p.add_argument("results", help="results folder of `eqspike sweep run`")
     p.add_argument("--out", default=None, help="folder for the PNGs (default: RESULTS/plots)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="clear a non-empty --out first (default: refused; the default folder "
+                        "RESULTS/plots is always redrawn from scratch)")
     p.add_argument("--energy", nargs="+", default=None, metavar="COLUMN",
                    help="energy columns (J) for Pareto fronts (default: energy_per_inference_J "
                         "and energy_per_train_example_J)")
@@ -109,6 +118,7 @@ def cmd_run(args) -> int:
     from eqspike.sweeps.store import ResultStore
     spec = load_spec(args.spec)
     out = Path(args.out) if args.out else DEFAULT_OUT_ROOT / spec.name
+    _check_sweep_out(out, spec, args.overwrite)
     if args.dry_run:
         todo, skipped = pending_tasks(spec, ResultStore(out), args.retry_failed)
         todo_ids = {t.point_id for t in todo}
@@ -119,38 +129,71 @@ def cmd_run(args) -> int:
         print(f"{len(todo)} to run, {skipped} already done -> {out}")
         return 0
     context = {}
-    if args.data_dir:
-        context["data_dir"] = str(Path(args.data_dir).resolve())
+    if args.data_dir or spec.data_dir:
+        context["data_dir"] = str(Path(args.data_dir or spec.data_dir).expanduser().resolve())
+    if spec.point == "eqspike_device":   # fail fast: data located and verified before any point
+        from eqspike.sweeps.device_point import check_datasets
+        for line in check_datasets(spec.tasks(), context):
+            print(f"dataset: {line}")
     report = run_sweep(spec, out, workers=args.workers, scheduler=args.scheduler,
                        connect_timeout_s=args.connect_timeout,
                        retry_failed=args.retry_failed, progress=not args.no_progress,
-                       context=context, limit=args.limit)
+                       context=context, limit=args.limit, overwrite=args.overwrite)
     print(report.text())
     if report.n_failed:
-        print(f"{report.n_failed} point(s) failed: see `eqspike sweep summary {out}`; "
-              f"rerun with --retry-failed to try them again", file=sys.stderr)
+        print(f"eqspike: {report.n_failed} of {report.n_ok + report.n_failed} point(s) failed: see "
+              f"`eqspike sweep summary {out}`; rerun with --retry-failed to try them again",
+              file=sys.stderr)
+        return 1
     return 0
+
+
+def _check_sweep_out(out: Path, spec, overwrite: bool) -> None:
+    """Resume a folder holding this sweep's results; refuse any other non-empty one
+    (unless --overwrite); refuse a file or an unwritable folder, before any work."""
+    from eqspike import outdir
+    from eqspike.atomic import ensure_dir
+    from eqspike.sweeps.store import MANIFEST, ResultStore
+    same = False
+    if (out / MANIFEST).is_file() and not overwrite:
+        m = ResultStore(out).manifest()
+        same = m.get("name") == spec.name and m.get("point") == spec.point
+        if not same:
+            raise ParameterError(f"--out {str(out)!r} holds the results of sweep {m.get('name')!r} "
+                                 f"(point {m.get('point')!r}), not of {spec.name!r} "
+                                 f"({spec.point!r}); give --overwrite to replace them, or another --out")
+    outdir.check(out, "--out", resume=same, overwrite=overwrite, resumable=False, what="sweep")
+    existed = out.exists()
+    ensure_dir(out)          # creatable and writable: checked now, not after the first point
+    if not existed:
+        out.rmdir()          # created when the sweep starts (nothing left if it cannot)
 
 
 def cmd_plot(args) -> int:
     from eqspike.sweeps.plots import plot_results
     from eqspike.sweeps.store import ResultStore, read_results
+    from eqspike.outdir import claim
     df = read_results(args.results)
+    manifest = ResultStore(args.results).manifest()
     out = Path(args.out) if args.out else Path(args.results) / "plots"
-    for p in plot_results(df, out, ResultStore(args.results).manifest(), energy=args.energy):
-        print(p)
+    # RESULTS/plots is derived from RESULTS and redrawn whole (no stale plot stays)
+    with claim(out, "--out", overwrite=args.overwrite or not args.out, resumable=False, lock=False,
+               command="eqspike sweep plot", what="plot") as out:
+        for p in plot_results(df, out, manifest, energy=args.energy):
+            print(p)
     return 0
 
 
 def cmd_summary(args) -> int:
     import pandas as pd
     from eqspike import atomic
+    from eqspike.outdir import file_target
     from eqspike.sweeps.plots import summarize, swept_params
     from eqspike.sweeps.store import ResultStore, read_results
     df = read_results(args.results)
     manifest = ResultStore(args.results).manifest()
     table = summarize(df, swept_params(df, manifest), manifest)
-    csv = Path(args.csv) if args.csv else Path(args.results) / "summary.csv"
+    csv = file_target(Path(args.csv) if args.csv else Path(args.results) / "summary.csv", "--csv")
     atomic.write_csv(csv, table)
     keep = [c for c in table.columns if c not in ("config_id", "point_index") and
             (not c.startswith("mean_") or c in SHOWN_MEANS)]

@@ -49,6 +49,7 @@ import functools
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping
 
 from eqspike.errors import ParameterError
@@ -112,11 +113,16 @@ class DevicePointParams:
     crossbar: str = param("default", unit="",
                           doc="crossbar profile: default (ngspice-characterised column), "
                               "ideal (analytic V^2 G t) or a JSON path")
+    # ---- data
+    dataset_name: str = param("mnist", unit="",
+                              doc="IDX dataset (eqspike.datasets): mnist (built-in checksums) or "
+                                  "the name of a folder of four IDX files (SHA256SUMS checked when "
+                                  "present); its folder: [sweep] data_dir or --data-dir")
     # ---- network / training
     rule: str = param("eqspike", unit="", choices=("eqspike",),
                       doc="learning rule (the ledger counts spikes: eqspike)")
     hidden: tuple = param((100,), unit="neurons", low=1, integer=True,
-                          doc="hidden layer widths (784-hidden-10)")
+                          doc="hidden layer widths (pixels-hidden-classes; 784-hidden-10 on MNIST)")
     batch_size: int = param(20, unit="images", low=1, integer=True, doc="mini-batch size")
     T1: int = param(60, unit="steps", low=1, integer=True, doc="free-phase length")
     T2: int = param(20, unit="steps", low=1, integer=True, doc="nudged-phase length")
@@ -135,7 +141,20 @@ class DevicePointParams:
         if not self.g_min_S < self.g_max_S:
             raise ParameterError(f"parameter 'g_min_S' = {self.g_min_S!r} must be below "
                                  f"g_max_S = {self.g_max_S!r}")
-        self.model_overrides()  # checks the syntax of device_params
+        overrides = self.model_overrides()  # checks the syntax of device_params
+        if self.device_source in ("spice", "spice_nl"):
+            # model name and parameter overrides are checked when the spec loads, not per point
+            from eqspike.devices.pulses import resolve
+            try:
+                resolve(self.device_model, None, overrides)
+            except ParameterError as e:
+                raise ParameterError(f"device_model = {self.device_model!r}, device_params = "
+                                     f"{self.device_params!r}: {e}") from None
+        for name in ("neuron", "crossbar"):
+            v = getattr(self, name)
+            if v not in ("default", "ideal") and not Path(v).is_file():
+                raise ParameterError(f"parameter '{name}' = {v!r}: not 'default', 'ideal' or an "
+                                     "existing profile JSON file")
 
 
     def model_overrides(self) -> dict[str, Any]:
@@ -203,15 +222,31 @@ def build_circuit_profiles(p: DevicePointParams):
 
 
 @functools.lru_cache(maxsize=2)
-def _dataset(data_dir: str | None):
-    """MNIST, loaded once per worker process."""
+def _dataset(data_dir: str | None, name: str = "mnist"):
+    """The point's dataset, loaded (and verified) once per worker process."""
     from eqspike.datasets import load_dataset
-    return load_dataset(data_dir)
+    return load_dataset(data_dir, name=name, progress=False)
 
 
-def train_config(p: DevicePointParams, seed: int, budget: Budget):
+def check_datasets(tasks, context: Mapping[str, Any] | None = None) -> list[str]:
+    """Locate and verify every dataset the tasks train on, before any point runs (and
+    so before any ngspice characterisation); also that the budget fits in each.
+    Returns one description line per dataset; raises DataError / ParameterError."""
+    context = dict(context or {})
+    seen: dict[str, str] = {}
+    for t in tasks:
+        name = str(t.params_dict.get("dataset_name", "mnist"))
+        if name not in seen:
+            data = _dataset(context.get("data_dir"), name)
+            data.subset(t.budget.n_train, t.budget.n_test)
+            seen[name] = data.describe()
+    return list(seen.values())
+
+
+def train_config(p: DevicePointParams, seed: int, budget: Budget, data=None):
     from eqspike.network.config import TrainConfig
-    sizes = (784, *p.hidden, 10)
+    sizes = ((784, *p.hidden, 10) if data is None
+             else (data.n_features, *p.hidden, data.n_classes))
     lrs = p.lrs if len(p.lrs) != 1 else p.lrs * (len(sizes) - 1)
     return TrainConfig(sizes=sizes, rule=p.rule, epochs=budget.epochs, batch_size=p.batch_size,
                        T1=p.T1, T2=p.T2, beta=p.beta, lrs=lrs, seed=int(seed),
@@ -225,14 +260,14 @@ def device_point(p: DevicePointParams, *, seed: int, budget: Budget,
     from eqspike.network.hardware import train_on_hardware
     from eqspike.network.synapses import DeviceSynapseConfig
 
+    data = _dataset(context.get("data_dir"), p.dataset_name)  # before any ngspice run
     device = build_device_profile(p)
     neuron, crossbar = build_circuit_profiles(p)
-    cfg = train_config(p, seed, budget)
+    cfg = train_config(p, seed, budget, data)
     syn_cfg = DeviceSynapseConfig(policy=p.policy, scheme=p.scheme, w_max=p.w_max,
                                   max_pulses=p.max_pulses,
                                   refresh="periodic" if p.refresh_every > 0 else "none",
                                   refresh_every=max(1, p.refresh_every), seed=int(seed))
-    data = _dataset(context.get("data_dir"))
     res = train_on_hardware(cfg, data, device=device, neuron=neuron, crossbar=crossbar,
                             syn_config=syn_cfg, progress=False)
     out: dict[str, Any] = {"test_acc": float(res.train.test_acc),

@@ -42,10 +42,10 @@ REQUIRED_METRICS = ("test_acc", "train_acc")
 @dataclass(frozen=True)
 class Budget:
     """Training budget of one sweep point (same for every point of a sweep)."""
-    epochs: int = param(1, unit="epoch", low=1, integer=True, doc="training epochs per point")
-    n_train: int = param(1000, unit="image", low=1, integer=True,
+    epochs: int = param(1, unit="epoch", low=1, high=10_000, integer=True, doc="training epochs per point")
+    n_train: int = param(1000, unit="image", low=1, high=100_000_000, integer=True,
                          doc="training images per point (first n of the training set)")
-    n_test: int = param(1000, unit="image", low=1, integer=True,
+    n_test: int = param(1000, unit="image", low=1, high=100_000_000, integer=True,
                         doc="test images per point (first n of the test set)")
 
     def __post_init__(self) -> None:

@@ -165,7 +165,7 @@ def run_sweep(spec: SweepSpec, out: str | os.PathLike, *, workers: int | None = 
               scheduler: str | None = None, client=None, retry_failed: bool = False,
               progress: bool = True, context: Mapping[str, Any] | None = None,
               spec_text: str | None = None, limit: int | None = None,
-              connect_timeout_s: float = 30.0) -> SweepReport:
+              connect_timeout_s: float = 30.0, overwrite: bool = False) -> SweepReport:
     """Run every (point, repeat) of ``spec`` not yet stored under ``out``.
 
     ``client``: an existing :class:`distributed.Client` (used as is);
@@ -177,15 +177,19 @@ def run_sweep(spec: SweepSpec, out: str | os.PathLike, *, workers: int | None = 
     passed to the point function and does not enter the point ids (e.g.
     ``{"data_dir": ...}``).  ``limit``: run at most this many of the pending
     (point, repeat) tasks, in spec order (quick tries, benchmarks).
+    ``overwrite``: remove what ``out`` holds first (under the folder's lock).
     """
     t0 = time.perf_counter()
     if scheduler is not None and client is None:
         with connect(scheduler, connect_timeout_s) as cl:
             return run_sweep(spec, out, workers=workers, client=cl, retry_failed=retry_failed,
                              progress=progress, context=context, spec_text=spec_text,
-                             limit=limit)
+                             limit=limit, overwrite=overwrite)
     store = ResultStore(out)
     with store.lock():
+        if overwrite:
+            from eqspike.outdir import clear
+            clear(store.root)
         return _run_locked(spec, store, t0, workers=workers, scheduler=scheduler, client=client,
                            retry_failed=retry_failed, progress=progress, context=context,
                            spec_text=spec_text, limit=limit)

@@ -56,9 +56,11 @@ from eqspike.errors import ParameterError
 from eqspike.sweeps.points import Budget, PointFunction, get_point, REQUIRED_METRICS
 
 MODES = ("grid", "lists", "random")
+#: Most (point, repeat) tasks of one sweep: each is a row file and a Dask future.
+MAX_TASKS = 1_000_000
 DISTRIBUTIONS = ("uniform", "loguniform", "choice", "randint")
 _SWEEP_KEYS = ("name", "point", "mode", "repeats", "seed", "seeds", "n_samples",
-               "sample_seed", "budget", "vary", "zip", "random", "description")
+               "sample_seed", "budget", "vary", "zip", "random", "description", "data_dir")
 _TOP_KEYS = ("sweep", "base")
 #: Row columns a parameter may not shadow.
 RESERVED_COLUMNS = ("point_id", "config_id", "point_index", "repeat", "seed", "sweep", "point", "status",
@@ -118,6 +120,9 @@ class SweepSpec:
     seeds: tuple[int, ...] = (0,)
     budget: Budget = Budget()
     description: str = ""
+    #: ``[sweep] data_dir``: dataset folder (context, not part of the point ids;
+    #: relative paths are relative to the spec file; ``--data-dir`` overrides)
+    data_dir: str = ""
     source: str = ""
 
     @property
@@ -200,6 +205,8 @@ def point_id(point: str, params: Mapping[str, Any], budget: Budget, seed: int | 
 
     With ``seed=None``: the *config id*, shared by the repeats of a point.
     """
+    # the default dataset is left out, so ids from before `dataset_name` existed still match
+    params = {k: v for k, v in params.items() if not (k == "dataset_name" and v == "mnist")}
     cfg = {"point": point, "params": {k: _canon(v) for k, v in params.items()},
            "budget": budget.as_dict()}
     if seed is not None:
@@ -293,12 +300,15 @@ def _check_keys(d: Mapping, allowed, where: str) -> None:
             raise ParameterError(f"{where}{k}: unknown key; allowed: {', '.join(allowed)}")
 
 
-def _int(d: Mapping, key: str, default: int, where: str, low: int | None = None) -> int:
+def _int(d: Mapping, key: str, default: int, where: str, low: int | None = None,
+         high: int | None = None) -> int:
     v = d.get(key, default)
     if isinstance(v, bool) or not isinstance(v, int):
         raise ParameterError(f"{where}{key}: expected an integer, got {v!r}")
     if low is not None and v < low:
         raise ParameterError(f"{where}{key}: expected an integer >= {low}, got {v!r}")
+    if high is not None and v > high:
+        raise ParameterError(f"{where}{key}: expected an integer <= {high}, got {v!r}")
     return v
 
 
@@ -386,6 +396,11 @@ def parse_spec(data: Mapping[str, Any], source: str = "", default_name: str = "s
     description = sw.get("description", "")
     if not isinstance(description, str):
         raise ParameterError(f"sweep.description: expected a string, got {description!r}")
+    data_dir = sw.get("data_dir", "")
+    if not isinstance(data_dir, str):
+        raise ParameterError(f"sweep.data_dir: expected a folder path (string), got {data_dir!r}")
+    if data_dir and source and not Path(data_dir).expanduser().is_absolute():
+        data_dir = str(Path(source).parent / data_dir)
     mode = sw.get("mode", "random" if "random" in sw and "vary" not in sw else "grid")
     if mode not in MODES:
         raise ParameterError(f"sweep.mode: expected one of {', '.join(MODES)}, got {mode!r}")
@@ -402,7 +417,7 @@ def parse_spec(data: Mapping[str, Any], source: str = "", default_name: str = "s
             raise ParameterError(f"sweep.seeds: seeds must be distinct, got {s!r}")
         seeds = tuple(s)
     else:
-        repeats = _int(sw, "repeats", 1, "sweep.", low=1)
+        repeats = _int(sw, "repeats", 1, "sweep.", low=1, high=MAX_TASKS)
         seed0 = _int(sw, "seed", 0, "sweep.", low=0)
         seeds = tuple(range(seed0, seed0 + repeats))
 
@@ -470,18 +485,29 @@ def parse_spec(data: Mapping[str, Any], source: str = "", default_name: str = "s
             rand.append((k, _distribution(pf, k, d, where)))
         if "n_samples" not in sw:
             raise ParameterError("sweep.n_samples: missing; mode = \"random\" needs the number of samples")
-        n_samples = _int(sw, "n_samples", 0, "sweep.", low=1)
+        n_samples = _int(sw, "n_samples", 0, "sweep.", low=1, high=MAX_TASKS)
         sample_seed = _int(sw, "sample_seed", 0, "sweep.", low=0)
 
     swept = [k for k, _ in vary] + [k for k, _ in zipped] + [k for k, _ in rand]
     for k in swept:
         if k in RESERVED_COLUMNS:
             raise ParameterError(f"sweep: parameter name {k!r} clashes with a results column")
+        if k in base:
+            table = "vary" if k in dict(vary) else "zip" if k in dict(zipped) else "random"
+            raise ParameterError(f"sweep.{table}.{k}: also given in [base] ({base[k]!r}); a swept "
+                                 "parameter takes its values from the sweep only: remove one of the two")
+    n_points = (n_samples if mode == "random" else
+                len(vary[0][1]) if mode == "lists" and vary else
+                math.prod(len(v) for _, v in vary) * (len(zipped[0][1]) if zipped else 1))
+    if n_points * len(seeds) > MAX_TASKS:
+        raise ParameterError(f"sweep: {n_points} points x {len(seeds)} repeats = "
+                             f"{n_points * len(seeds)} (point, repeat) tasks, more than the "
+                             f"{MAX_TASKS} allowed; split the sweep or use mode = \"random\"")
 
     spec = SweepSpec(name=name, point=sw["point"], mode=mode, base=tuple(base.items()),
                      vary=tuple(vary), zipped=tuple(zipped), random=tuple(rand), n_samples=n_samples,
                      sample_seed=sample_seed, seeds=seeds, budget=budget,
-                     description=description, source=source)
+                     description=description, source=source, data_dir=data_dir)
     spec.points()  # every point must validate now, not on a worker
     return spec
 

@@ -18,7 +18,6 @@ with ``retry_failed`` overwrites them.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 from pathlib import Path
@@ -49,26 +48,14 @@ class ResultStore:
     # ------------------------------------------------------------ writing
     @contextlib.contextmanager
     def lock(self):
-        """Hold ``RESULTS/.lock`` (``flock``) while a sweep writes here.
+        """Hold ``RESULTS/.lock`` (:func:`eqspike.locks.hold`) while a sweep writes here.
 
         A second sweep into the same folder is refused with a clear error; the
         lock goes away with its process, even when that is killed.
         """
-        self.root.mkdir(parents=True, exist_ok=True)
-        path = self.root / LOCK
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                other = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
-                raise ParameterError(f"another sweep (pid {other}) is writing to {str(self.root)!r}; "
-                                     "wait for it or choose another --out") from None
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, str(os.getpid()).encode(), 0)
+        from eqspike import locks
+        with locks.hold(self.root, "sweep"):
             yield self
-        finally:
-            os.close(fd)
 
     def prepare(self, manifest: Mapping[str, Any] | None = None, spec_text: str | None = None) -> None:
         """Create the folder, remove temp files a killed writer left, save manifest/spec."""
@@ -130,7 +117,13 @@ class ResultStore:
         p = self.root / MANIFEST
         if not p.exists():
             return {}
-        return json.loads(p.read_text())
+        try:
+            m = json.loads(p.read_text())
+        except (OSError, ValueError) as e:
+            raise DataError(f"sweep results: {str(p)!r} is unreadable ({e})") from None
+        if not isinstance(m, dict):
+            raise DataError(f"sweep results: {str(p)!r} is not a JSON object")
+        return m
 
     def read(self):
         """All rows as one DataFrame (sorted by point index, repeat)."""
