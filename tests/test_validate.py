@@ -136,7 +136,9 @@ def test_validate_tiny_network_agrees_with_the_model(tiny_run, tmp_path, capsys)
     # resumable per image: a rerun simulates nothing and gives the same figures
     before = pd.read_csv(out / "summary.csv").drop(columns=["wall_s_mean"])
     capsys.readouterr()
-    assert main(args) == 0
+    assert main(args) == 2                                      # a finished validation is not overwritten
+    assert "--resume" in capsys.readouterr().err
+    assert main(args + ["--resume"]) == 0
     assert "resuming: 7 of 7" in capsys.readouterr().out
     assert pd.read_csv(out / "summary.csv").drop(columns=["wall_s_mean"]).equals(before)
     raw = json.loads((out / "images" / "chip" / "img_00000.json").read_text())

@@ -36,7 +36,8 @@ small one with the same toolkit (benchmarks/bench_validate.py train: MNIST
 
 Output folder (--out, default RUN_DIR/validation): report.md, summary.csv,
 images.csv, neurons.csv, spike_counts.png, per_image.png, energy.png and
-images/<configuration>/img_*.json (one per image: a rerun resumes).
+images/<configuration>/img_*.json (one per image: a rerun with --resume
+continues from them).
 """
 
 
@@ -68,7 +69,11 @@ def register(subparsers) -> None:
                    help="wire capacitance per cell, F (None: the crossbar characterisation's)")
     p.add_argument("--data-dir", default=None, metavar="DIR", help="folder holding mnist/ (default: $EQSPIKE_DATA_DIR)")
     p.add_argument("--out", default=None, metavar="DIR", help="output folder (None: RUN_DIR/validation)")
-    p.add_argument("--retry-failed", action="store_true", help="rerun images whose earlier run failed")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the validation in --out: images already simulated are kept and skipped")
+    p.add_argument("--overwrite", action="store_true",
+                   help="clear --out first (its earlier validation's files are removed)")
+    p.add_argument("--retry-failed", action="store_true", help="with --resume: rerun images whose earlier run failed")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=main)
 
@@ -124,6 +129,19 @@ def _check(args) -> None:
 
 
 def main(args) -> int:
+    """Check the arguments and claim the output folder before any work, then validate."""
+    from eqspike import outdir
+    from eqspike.errors import DataError
+    _check(args)
+    if not Path(args.run_dir).is_dir():
+        raise DataError(f"run folder {str(args.run_dir)!r} does not exist or is not a folder")
+    out = Path(args.out) if args.out else Path(args.run_dir) / "validation"
+    with outdir.claim(out, "--out", resume=args.resume, overwrite=args.overwrite, what="validation",
+                      command="eqspike validate") as out:
+        return _validate(args, out)
+
+
+def _validate(args, out: Path) -> int:
     import numpy as np
     import pandas as pd
 
@@ -135,7 +153,6 @@ def main(args) -> int:
     from .runfolder import load_run
     from .runner import Task, load_results, run_tasks
 
-    _check(args)
     configs = _names(args.configs, "--configs")
     ablations = [c for c in _names(args.ablations, "--ablations") if c not in configs]
     t0 = time.perf_counter()
@@ -162,8 +179,6 @@ def main(args) -> int:
     r_wire = args.r_wire_ohm if args.r_wire_ohm is not None else (net.crossbar.wire_resistance_ohm or 10.0)
     c_wire = args.c_wire if args.c_wire is not None else float(xb_par.get("c_wire_F", 0.1e-15))
     base = CircuitOptions(r_wire_ohm=r_wire, c_wire_F=c_wire)
-    out = Path(args.out) if args.out else Path(args.run_dir) / "validation"
-    out.mkdir(parents=True, exist_ok=True)
     tasks, plan = [], {}
     for c in ablations + configs:   # the short ablation runs first: a cut-short validation has them
         syn, wires, _ = CONFIGS[c]
