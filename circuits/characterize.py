@@ -36,14 +36,14 @@ from .measure import spike_metrics
 from .neurons import SolverOptions, make_neuron
 from .profile import CrossbarProfile, NeuronProfile
 
-__all__ = ["standby_power_W", "plan_point", "fi_sweep", "waveforms", "profile_from_sweep", "fi_summary",
+__all__ = ["standby_power_W", "bias_branch_power_W", "fit_energy_law", "plan_point", "fi_sweep", "waveforms", "profile_from_sweep", "fi_summary",
            "characterize", "Characterization", "default_neuron_profile", "default_crossbar_profile",
            "DEFAULT_CIRCUIT"]
 
 #: Circuit behind :func:`default_neuron_profile`.
 DEFAULT_CIRCUIT = "axon_hillock"
 #: Bumped when the measurement method changes (part of the cache key).
-METHOD_VERSION = "circuits-v1"
+METHOD_VERSION = "circuits-v2"  # v2: E(f) law, measured bias branch, table up to the peak
 
 
 # --------------------------------------------------------------------------- simulation planning
@@ -75,6 +75,37 @@ def standby_power_W(neuron, solver: SolverOptions | None = None) -> float:
     """Static supply power (W) with zero input, from a ``.op`` analysis."""
     r = run_netlist(neuron.op_netlist(solver), ["vdd", "vdd#branch"], retries=False)
     return float(-r["vdd"][-1] * r["vdd#branch"][-1])
+
+
+def bias_branch_power_W(neuron, solver: SolverOptions | None = None) -> float:
+    """Power (W) the bias supply ``vddb`` delivers at zero input (the reference branches), from ``.op``."""
+    r = run_netlist(neuron.op_netlist(solver), ["vddb", "vddb#branch"], retries=False)
+    return float(-r["vddb"][-1] * r["vddb#branch"][-1])
+
+
+def fit_energy_law(rates_Hz, energies_J) -> tuple[float, float, float]:
+    """Fit ``E(f) = E0 + P / f`` to (rate, energy per spike) points by relative least squares.
+
+    Returns ``(E0_J, P_W, max_relative_error)``; both coefficients are kept
+    >= 0 (a negative one is set to 0 and the other refitted).  Fewer than two
+    points: ``(mean energy, 0, spread)``.
+    """
+    f = np.asarray(rates_Hz, dtype=np.float64)
+    e = np.asarray(energies_J, dtype=np.float64)
+    ok = (f > 0) & (e > 0) & np.isfinite(f) & np.isfinite(e)
+    f, e = f[ok], e[ok]
+    if f.size == 0:
+        return 0.0, 0.0, 0.0
+    if f.size < 2:
+        return float(e[0]), 0.0, 0.0
+    A = np.c_[np.ones_like(f), 1.0 / f] / e[:, None]
+    (e0, pw), *_ = np.linalg.lstsq(A, np.ones_like(f), rcond=None)
+    if pw < 0:
+        e0, pw = float(np.mean(e)), 0.0
+    elif e0 < 0:
+        e0, pw = 0.0, float(np.sum(e * f) / f.size)
+    err = float(np.max(np.abs((e0 + pw / f) / e - 1.0)))
+    return float(e0), float(pw), err
 
 
 def plan_point(neuron, i_in_A: float, solver: SolverOptions, *, n_spikes: int = 6,
@@ -164,7 +195,8 @@ def waveforms(neuron, currents_A: Sequence[float], *, solver: SolverOptions | No
 # --------------------------------------------------------------------------- reduction to a profile
 
 def profile_from_sweep(neuron, df: pd.DataFrame, *, standby_W: float, ngspice_version: str = "",
-                       netlist_key: str = "", name: str | None = None) -> NeuronProfile:
+                       netlist_key: str = "", name: str | None = None,
+                       bias_W: float | None = None) -> NeuronProfile:
     """Reduce an f-I/energy table to a :class:`NeuronProfile`.
 
     The table runs up to the peak rate (``input_scale_A`` = current at the
@@ -195,7 +227,8 @@ def profile_from_sweep(neuron, df: pd.DataFrame, *, standby_W: float, ngspice_ve
     y = np.concatenate([[0.0], f_t / f_max])
     keep = np.concatenate([[True], np.diff(x) > 0])
     x, y = x[keep], np.clip(y[keep], 0, 1)
-    ok = (d["rate_Hz"] > 0) & np.isfinite(d["energy_per_spike_J"]) & (d["energy_per_spike_J"] > 0)
+    ok = ((d["rate_Hz"] > 0) & np.isfinite(d["energy_per_spike_J"]) & (d["energy_per_spike_J"] > 0)
+          & (d["i_in_A"] <= i_scale))  # up to the peak: beyond it the neuron latches
     pairs = sorted((float(a), float(b)) for a, b in zip(d.loc[ok, "rate_Hz"], d.loc[ok, "energy_per_spike_J"]))
     nominal = 0.5 * f_max
     if pairs:
@@ -203,20 +236,26 @@ def profile_from_sweep(neuron, df: pd.DataFrame, *, standby_W: float, ngspice_ve
         e_nom = float(np.exp(np.interp(np.log(nominal), np.log(pr[:, 0]), np.log(pr[:, 1]))))
     else:
         e_nom = float(np.nanmedian(d["energy_per_spike_gross_J"]))
+    e0, p_act, fit_err = fit_energy_law(*(np.array(pairs).T if pairs else ([], [])))
     prov = {"circuit": neuron.name, "parameters": neuron.params_dict(),
             "model_card": neuron.tech.model_file, "model_card_source": neuron.tech.source,
             "technology": neuron.tech.name, "ngspice_version": ngspice_version,
             "netlist_hash": netlist_key, "method": METHOD_VERSION,
             "bias_power_W": neuron.bias_power_W(),
+            "energy_law": "E(f) = energy_fit_E0_J + active_power_W / f, relative least squares over the "
+                          f"{len(pairs)} characterised rates up to the peak "
+                          f"({pairs[0][0] if pairs else 0:.3g}-{pairs[-1][0] if pairs else 0:.3g} Hz)",
             "energy_note": "dynamic supply energy per spike over whole periods, standby power subtracted; "
-                           "bias-generator branch (vddb) and input current excluded",
+                           "bias branch (vddb) measured apart (bias_power_W, shared by the neurons of one bias generator); input current excluded",
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
     return NeuronProfile(name=name or f"{neuron.name}_{neuron.tech.name}", circuit=neuron.name,
                          input_norm=tuple(x), rate_norm=tuple(y), max_rate_Hz=f_max,
                          input_scale_A=i_scale, threshold_current_A=thr,
                          energy_per_spike_J=e_nom, leakage_power_W=max(float(standby_W), 0.0),
                          supply_V=neuron.vdd_V, energy_per_spike_vs_rate=tuple(pairs),
-                         nominal_rate_Hz=nominal, provenance=prov)
+                         nominal_rate_Hz=nominal, energy_fit_E0_J=e0, active_power_W=p_act,
+                         energy_fit_max_error=fit_err,
+                         bias_power_W=-1.0 if bias_W is None else max(float(bias_W), 0.0), provenance=prov)
 
 
 def fi_summary(df: pd.DataFrame, profile: NeuronProfile) -> dict[str, Any]:
@@ -340,9 +379,10 @@ def characterize(neuron_or_name: Any = DEFAULT_CIRCUIT, *, params: Mapping[str, 
         cached = True
     else:
         standby = standby_power_W(neuron, solver)
+        bias = bias_branch_power_W(neuron, solver)
         fi = fi_sweep(neuron, currents, solver=solver, workers=workers, standby_W=standby, progress=progress)
         prof = profile_from_sweep(neuron, fi, standby_W=standby, ngspice_version=ngspice_version(),
-                                  netlist_key=key)
+                                  netlist_key=key, bias_W=bias)
         wf = None
         title = f"{neuron.name} ({neuron.tech.name}, VDD {neuron.vdd_V:g} V)"
         if with_waveforms:

@@ -181,15 +181,22 @@ def ir_drop_sweep(col: CrossbarColumn, r_wire_ohm=(0.0, 1.0, 3.0, 10.0, 30.0, 10
 
 
 def crossbar_profile(cache: bool = True, *, g_ref_S: float = 5e-6, with_ir_sweep: bool = True,
-                     **params) -> CrossbarProfile:
+                     hold=None, **params) -> CrossbarProfile:
     """Characterise the read event and return a :class:`CrossbarProfile` (cached by netlist hash).
 
     Reference event: one row at ``g_ref_S`` (zero wire R) gives
     ``read_energy_per_event_J``; the same row with G -> tiny gives the
     G-independent ``wire_energy_per_event_J``; the column (``n_rows``) at
-    ``r_wire_ohm`` gives ``ir_drop_error``.  Files (profile.json,
-    ir_drop.csv/.png) go to ``entry_dir("circuit", hash)``.
+    ``r_wire_ohm`` gives ``ir_drop_error``; the wire energy per cell is the
+    G-independent part divided by ``n_cols``.  The line hold (active read-out,
+    :class:`eqspike.circuits.readout.ColumnHold`, default ``hold``) is
+    simulated (:func:`eqspike.circuits.readout.characterize_hold`): its rest
+    voltage, static power and charge error go into the profile.  Files
+    (profile.json, ir_drop.csv/.png, readout.json) go to
+    ``entry_dir("circuit", hash)``.
     """
+    from .readout import ColumnHold, characterize_hold, hold_netlist
+    hold = hold or ColumnHold()
     from eqspike import atomic
     from eqspike.cache import building, lookup
     from eqspike.spice import ngspice_version
@@ -199,8 +206,11 @@ def crossbar_profile(cache: bool = True, *, g_ref_S: float = 5e-6, with_ir_sweep
     ref = dataclasses.replace(col, n_rows=1, g_min_S=g_ref_S, g_max_S=g_ref_S, r_wire_ohm=0.0,
                               synapse="resistor")
     wire = dataclasses.replace(ref, g_min_S=1e-15, g_max_S=1e-15)
-    key = netlist_hash("\n".join(["crossbar-v1", column_netlist(ref), column_netlist(wire), column_netlist(col),
-                                  str(with_ir_sweep)]))
+    hold_key = hold_netlist(hold, v_rest_V=0.0, g_S=g_ref_S, v_read_V=col.read_voltage_V, n_pulses=1,
+                            period_s=1e-7, width_s=col.read_pulse_width_s, rise_s=col.rise_time_s,
+                            v_out_V=0.3, t_stop_s=1e-6)
+    key = netlist_hash("\n".join(["crossbar-v2", column_netlist(ref), column_netlist(wire), column_netlist(col),
+                                  str(with_ir_sweep), hold_key]))
     hit = lookup("circuit", key, required=("profile.json",)) if cache else None
     if hit is not None:
         return CrossbarProfile.from_json(hit / "profile.json")
@@ -218,12 +228,21 @@ def crossbar_profile(cache: bool = True, *, g_ref_S: float = 5e-6, with_ir_sweep
     if with_ir_sweep:
         df = ir_drop_sweep(col)
         prov["ir_drop"] = df[["r_wire_ohm", "charge_error"]].to_dict("list")
+    ro = characterize_hold(hold, g_S=g_ref_S, v_read_V=col.read_voltage_V, width_s=col.read_pulse_width_s,
+                           rise_s=col.rise_time_s)
+    prov["readout"] = {"circuit": "regulated-cascode line hold (eqspike.circuits.readout)",
+                       "parameters": dataclasses.asdict(hold), **ro}
+    e_wire = max(m_wire["energy_per_event_J"], 0.0)
     prof = CrossbarProfile(read_voltage_V=col.read_voltage_V, read_pulse_width_s=col.t_eff_s, g_ref_S=g_ref_S,
                            read_energy_per_event_J=m_ref["energy_per_event_J"],
-                           wire_energy_per_event_J=max(m_wire["energy_per_event_J"], 0.0),
+                           wire_energy_per_event_J=e_wire,
                            n_rows=col.n_rows, wire_resistance_ohm=col.r_wire_ohm,
-                           ir_drop_error=abs(m_col["charge_error"]), provenance=prov)
+                           ir_drop_error=abs(m_col["charge_error"]),
+                           wire_energy_per_cell_J=e_wire / col.n_cols, readout_power_W=ro["power_W"],
+                           readout_rest_V=ro["v_rest_V"], readout_charge_error=ro["charge_error"],
+                           provenance=prov)
     with building("circuit", key) as tmp:   # complete or absent (eqspike.cache)
+        atomic.write_json(tmp / "readout.json", {**ro, "hold": dataclasses.asdict(hold)})
         if with_ir_sweep:
             atomic.write_csv(tmp / "ir_drop.csv", df)
             atomic.save_figure(tmp / "ir_drop.png", plot_ir_drop(df))

@@ -13,6 +13,15 @@ neuron to the numbers the network needs:
   ``energy_per_spike_vs_rate`` of ``(rate_Hz, energy_J)`` pairs),
   ``leakage_power_W`` (static, reported apart from the dynamic energy),
   ``supply_V``;
+- the rate dependence of the energy per spike: the fitted law
+  ``E(f) = energy_fit_E0_J + active_power_W / f`` (relative least squares
+  over the characterised rates; ``energy_fit_max_error`` is its largest
+  relative deviation from a characterised point): ``active_power_W`` is the
+  floor a neuron draws whenever its input is non-zero, whatever its rate;
+  ``bias_power_W``: what the bias branch (the diode-connected reference
+  transistors on ``vddb``) draws, to be shared by the neurons of one bias
+  generator.  Old profiles without these fields still load:
+  :meth:`NeuronProfile.assumption_note` says in one line what is assumed;
 - ``provenance``: circuit, parameters, model card, ngspice version, netlist
   hash, creation time.
 
@@ -145,6 +154,16 @@ class NeuronProfile(_CircuitProfile):
                                             doc="optional (rate_Hz, energy_J) pairs")
     nominal_rate_Hz: float = param(0.0, unit="Hz", low=0.0,
                                    doc="rate at which energy_per_spike_J holds (0: not stated)")
+    energy_fit_E0_J: float = param(0.0, unit="J", low=0.0,
+                                   doc="rate-independent part of E(f) = E0 + active_power_W / f (0: no fit)")
+    active_power_W: float = param(0.0, unit="W", low=0.0,
+                                  doc="supply power above standby whenever the input is non-zero "
+                                      "(the P / f term of E(f))")
+    energy_fit_max_error: float = param(0.0, unit="1", low=0.0,
+                                        doc="largest relative deviation of the E(f) law from a characterised point")
+    bias_power_W: float = param(-1.0, unit="W", low=-1.0,
+                                doc="bias branch (vddb) power of one neuron's reference transistors; "
+                                    "-1: not characterised")
     provenance: dict = param(default_factory=dict, unit="",
                              doc="circuit, parameters, model card, ngspice version, netlist hash, created")
 
@@ -223,6 +242,46 @@ class NeuronProfile(_CircuitProfile):
         lr = np.log(np.clip(r, 1e-300, None))
         return np.exp(np.interp(lr, np.log(tab[:, 0]), np.log(tab[:, 1])))
 
+    @property
+    def has_energy_law(self) -> bool:
+        """True when the fitted E(f) law is present."""
+        return self.energy_fit_E0_J > 0
+
+    def energy_law_J(self, rate_Hz: Any) -> np.ndarray:
+        """The fitted law ``E0 + active_power_W / f`` (J per spike) at ``rate_Hz``; without a fit,
+        the flat ``energy_per_spike_J``."""
+        r = np.asarray(rate_Hz, dtype=np.float64)
+        if not self.has_energy_law:
+            return np.full(r.shape, self.energy_per_spike_J)
+        with np.errstate(divide="ignore"):
+            return self.energy_fit_E0_J + self.active_power_W / r
+
+    def spike_floor_J(self) -> float:
+        """Rate-independent part of the energy per spike (J): the smallest characterised
+        E(f) (the table's most efficient rate), ``energy_per_spike_J`` without a table."""
+        tab = [e for f, e in self.energy_per_spike_vs_rate if f > 0 and e > 0]
+        return float(min(tab)) if tab else float(self.energy_per_spike_J)
+
+    def bias_branch_W(self) -> float:
+        """Bias branch power per neuron (W): ``bias_power_W``, else the provenance's analytic
+        figure, else 0."""
+        if self.bias_power_W >= 0:
+            return float(self.bias_power_W)
+        v = (self.provenance or {}).get("bias_power_W")
+        return float(v) if isinstance(v, (int, float)) and v >= 0 else 0.0
+
+    def assumption_note(self) -> str:
+        """One line saying what is assumed for fields this profile lacks ('' when none)."""
+        parts = []
+        if not self.energy_per_spike_vs_rate:
+            parts.append(f"no E(f) table: flat {self.energy_per_spike_J:.3g} J per spike at every rate")
+        if not self.has_energy_law:
+            parts.append("no E(f) law: active floor taken as 0 W")
+        if self.bias_power_W < 0:
+            parts.append(f"bias branch not characterised: {self.bias_branch_W():.3g} W per neuron "
+                         "(analytic figure from the provenance, or 0)")
+        return f"neuron profile '{self.name}': " + "; ".join(parts) if parts else ""
+
     # ------------------------------------------------------------------ I/O
     @classmethod
     def ideal_hard_sigmoid(cls, *, max_rate_Hz: float = 1e5, input_scale_A: float = 1e-9,
@@ -273,12 +332,66 @@ class CrossbarProfile(_CircuitProfile):
                                        doc="wire resistance per cell of the characterised column")
     ir_drop_error: float = param(0.0, unit="1", low=0.0,
                                  doc="relative charge error vs ideal sum G V t at wire_resistance_ohm")
+    wire_energy_per_cell_J: float = param(-1.0, unit="J", low=-1.0,
+                                          doc="C_cell V_read^2 of one cell's share of a driven line; -1: "
+                                              "derived from wire_energy_per_event_J / n_cols")
+    readout_power_W: float = param(-1.0, unit="W", low=-1.0,
+                                   doc="static supply power of one line hold (active read-out); -1: not "
+                                       "characterised")
+    readout_rest_V: float = param(0.0, unit="V", low=0.0, high=5.0,
+                                  doc="voltage the hold keeps the line at (rows idle there and pulse to "
+                                      "readout_rest_V + read_voltage_V)")
+    readout_charge_error: float = param(0.0, unit="1", low=-1.0, high=1.0,
+                                        doc="relative charge error of the held line vs G V t (simulated)")
     provenance: dict = param(default_factory=dict, unit="",
                              doc="circuit, parameters, ngspice version, netlist hash, created")
 
     def __post_init__(self) -> None:
         normalise_common(self, "CrossbarProfile")
         _validate(self)
+
+    # ------------------------------------------------------------------ read-out and wires
+    @property
+    def n_cols_characterised(self) -> int:
+        """Cells along the characterised row (provenance ``parameters.n_cols``; 128 if absent)."""
+        v = ((self.provenance or {}).get("parameters") or {}).get("n_cols", 128)
+        return int(v) if isinstance(v, (int, float)) and v >= 1 else 128
+
+    def cell_wire_energy_J(self) -> float:
+        """``C_cell V_read^2`` (J): one cell's share of a driven line, with the line at 0 V rest."""
+        if self.wire_energy_per_cell_J >= 0:
+            return float(self.wire_energy_per_cell_J)
+        return float(self.wire_energy_per_event_J) / self.n_cols_characterised
+
+    def line_energy_J(self, n_cells: Any) -> np.ndarray:
+        """Energy (J) of charging one driven line of ``n_cells`` cells once (one spike):
+        ``n C_cell V_read (V_rest + V_read)`` (the charge comes from the read rail)."""
+        rail = (self.readout_rest_V + self.read_voltage_V) / self.read_voltage_V
+        return np.asarray(n_cells, dtype=np.float64) * self.cell_wire_energy_J() * rail
+
+    def joule_energy_J(self, G: Any) -> np.ndarray:
+        """Joule energy (J) in one cell of conductance(s) ``G`` per read: ``V_read^2 |G| t``."""
+        return self.read_voltage_V ** 2 * np.abs(np.asarray(G, dtype=np.float64)) * self.read_pulse_width_s
+
+    def conveyance_energy_J(self, G: Any) -> np.ndarray:
+        """Energy (J) the read rail spends above the line's rest voltage per cell read:
+        ``V_rest |G| V_read t`` (dissipated in the hold and the neuron)."""
+        return (self.readout_rest_V * np.abs(np.asarray(G, dtype=np.float64)) * self.read_voltage_V
+                * self.read_pulse_width_s)
+
+    def hold_power_W(self) -> float:
+        """Static power of one line hold (W); 0 when not characterised (see :meth:`assumption_note`)."""
+        return max(float(self.readout_power_W), 0.0)
+
+    def assumption_note(self) -> str:
+        """One line saying what is assumed for fields this profile lacks ('' when none)."""
+        parts = []
+        if self.wire_energy_per_cell_J < 0:
+            parts.append(f"wire energy per cell derived as wire_energy_per_event_J / {self.n_cols_characterised} "
+                         "cells")
+        if self.readout_power_W < 0:
+            parts.append("no line hold characterised: read-out priced at 0 W, lines assumed at 0 V")
+        return f"crossbar profile '{self.name}': " + "; ".join(parts) if parts else ""
 
     def read_energy_J(self, G: Any) -> np.ndarray:
         """Energy (J) of one read event through conductance(s) ``G`` (S), vectorised.

@@ -37,7 +37,7 @@ from .pulses import build_train_netlist, plot_train, resolve, simulate_train, sp
 __all__ = ["Characterization", "characterize", "default_profile", "LITERATURE_C2C", "CACHE_VERSION"]
 
 #: Bump when the analysis changes so old cache entries are not reused.
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: write energy vs G tables in the profile
 
 #: Cycle-to-cycle spreads from the anchor table (published, not simulated);
 #: :func:`default_profile` puts them in the profile (noise-free ngspice runs
@@ -150,6 +150,9 @@ def _run(spec, params, d, n, iv, c2c_sigma, c2c_source, d2d_sigma, name, net, ke
         d2d_sigma=d2d_sigma, write_energy_up_J=e_up, write_energy_down_J=e_dn,
         pulse_up_V=d.pulse_up_V, pulse_down_V=d.pulse_down_V, pulse_width_s=d.pulse_width_s,
         read_voltage_V=d.read_V, provenance=prov)
+    # write energy as a function of the conductance before each pulse, per polarity
+    e_all = np.asarray(run.write_energy_J[0], dtype=np.float64)
+    prof = prof.with_energy_tables(g_up[:-1], e_all[:n], g_down[:-1], e_all[n:2 * n])
     metrics.update({"write_energy_up_J": e_up, "write_energy_down_J": e_dn,
                     "pulse_wall_s": run.wall_s, "spice_attempts": run.attempts})
     res = Characterization(prof, df, metrics, key=key)

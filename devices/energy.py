@@ -25,7 +25,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["window_integrals", "write_energies", "energy_table"]
+__all__ = ["window_integrals", "write_energies", "energy_table", "energy_vs_g_table"]
 
 
 def window_integrals(t: np.ndarray, y: np.ndarray, starts: Sequence[float],
@@ -86,3 +86,34 @@ def energy_table(energies_J: np.ndarray, amplitudes_V: np.ndarray) -> pd.DataFra
     return pd.DataFrame({"pulse": np.arange(1, amps.size + 1),
                          "direction": np.where(amps > 0, "up", "down"),
                          "amplitude_V": amps, "write_energy_J": np.asarray(energies_J)})
+
+
+def energy_vs_g_table(g_before_S, energy_J, grid_S, n_end: int = 5) -> np.ndarray:
+    """Write energy per pulse (J) as a function of the conductance before the pulse, on ``grid_S``.
+
+    ``g_before_S[k]``: the device's conductance just before pulse k (S);
+    ``energy_J[k]``: what pulse k cost.  Inside the characterised range the
+    table is the linear interpolation of the measured points (sorted by G,
+    equal G averaged); grid points outside it (a depressing train that stops
+    above g_min, for example) take the straight line fitted to the ``n_end``
+    measured points nearest that end (least squares), clipped at 0, instead of
+    holding the end value, so that the table reproduces the end points too.
+    """
+    g = np.asarray(g_before_S, dtype=np.float64)
+    e = np.asarray(energy_J, dtype=np.float64)
+    grid = np.asarray(grid_S, dtype=np.float64)
+    ok = np.isfinite(g) & np.isfinite(e)
+    g, e = g[ok], e[ok]
+    if g.size == 0:
+        return np.zeros(grid.size)
+    uniq, inv = np.unique(g, return_inverse=True)
+    mean = np.bincount(inv, weights=e) / np.bincount(inv)
+    if uniq.size == 1:
+        return np.full(grid.size, max(float(mean[0]), 0.0))
+    out = np.interp(grid, uniq, mean)
+    n = int(min(max(n_end, 2), uniq.size))
+    for sel, side in ((grid < uniq[0], slice(0, n)), (grid > uniq[-1], slice(uniq.size - n, uniq.size))):
+        if np.any(sel):
+            a, b = np.polyfit(uniq[side], mean[side], 1)
+            out[sel] = a * grid[sel] + b
+    return np.maximum(out, 0.0)

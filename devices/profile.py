@@ -16,7 +16,14 @@ fitted from measured data, or synthesised from NeuroSim-style labels) to:
   ``g_max_S - g_min_S`` (NeuroSim's sigma_c2c); ``d2d_sigma``: relative
   spread of a device's step scale across devices;
 - write energy per pulse (J), pulse amplitudes (V) and width (s), read
-  voltage (V);
+  voltage (V); the write energy as a function of the conductance before the
+  pulse, per polarity, tabulated like the steps: ``write_energy_up_vs_G_J``
+  / ``write_energy_down_vs_G_J`` on ``write_energy_grid_S`` (the measured
+  conductances, so the tables hold the characterised points; empty grid:
+  ``g_grid_S``) (optional:
+  profiles without them, e.g. files written before they existed, use the
+  flat ``write_energy_up_J`` / ``write_energy_down_J``;
+  :meth:`DeviceProfile.assumption_note` says so in one line);
 - ``provenance``: model, parameters, ngspice version, netlist hash,
   source/citation, creation time.
 
@@ -48,7 +55,8 @@ __all__ = ["DeviceProfile", "DEVICE_PROFILE_SCHEMA_VERSION"]
 #: Stored in the JSON as ``schema``; bumped when a field changes meaning.
 DEVICE_PROFILE_SCHEMA_VERSION = 1
 
-_TUPLE_FIELDS = ("g_grid_S", "dg_up_S", "dg_down_S")
+_ENERGY_TABLES = ("write_energy_grid_S", "write_energy_up_vs_G_J", "write_energy_down_vs_G_J")
+_TUPLE_FIELDS = ("g_grid_S", "dg_up_S", "dg_down_S") + _ENERGY_TABLES
 _INT_FIELDS = ("n_pulses", "n_levels")
 _STR_FIELDS = ("name", "model")
 
@@ -83,6 +91,15 @@ class DeviceProfile(JsonProfile):
                                 doc="depressing pulse amplitude (negative)")
     pulse_width_s: float = param(1e-7, unit="s", low=0, high=1, low_open=True, doc="write pulse width")
     read_voltage_V: float = param(0.1, unit="V", low=0, high=10, low_open=True, doc="read voltage")
+    write_energy_grid_S: tuple = param((), unit="S", low=0, high=1,
+                                       doc="increasing conductance grid of the write energy tables "
+                                           "(empty: g_grid_S)")
+    write_energy_up_vs_G_J: tuple = param((), unit="J", low=0,
+                                          doc="energy of one potentiating pulse at each grid G (conductance "
+                                              "before the pulse); empty: flat write_energy_up_J")
+    write_energy_down_vs_G_J: tuple = param((), unit="J", low=0,
+                                            doc="energy of one depressing pulse at each grid G; empty: flat "
+                                                "write_energy_down_J")
     provenance: dict = param(default_factory=dict, unit="",
                              doc="model, parameters, ngspice_version, netlist_hash, source, created")
 
@@ -131,6 +148,19 @@ class DeviceProfile(JsonProfile):
             if len(getattr(self, f)) != g.size:
                 raise ProfileError(f"device profile '{self.name}': {f} has {len(getattr(self, f))} values, "
                                    f"g_grid_S has {g.size}")
+        ge = np.asarray(self.energy_grid_S)
+        if self.write_energy_grid_S:
+            if ge.size < 2 or np.any(np.diff(ge) <= 0):
+                raise ProfileError(f"device profile '{self.name}': write_energy_grid_S must be strictly "
+                                   f"increasing with >= 2 points")
+            if ge[0] < self.g_min_S - tol or ge[-1] > self.g_max_S + tol:
+                raise ProfileError(f"device profile '{self.name}': write_energy_grid_S spans "
+                                   f"[{ge[0]:.4g}, {ge[-1]:.4g}] S, outside [g_min_S, g_max_S]")
+        for f in ("write_energy_up_vs_G_J", "write_energy_down_vs_G_J"):
+            if getattr(self, f) and len(getattr(self, f)) != ge.size:
+                raise ProfileError(f"device profile '{self.name}': {f} has {len(getattr(self, f))} values, "
+                                   f"its grid ({'write_energy_grid_S' if self.write_energy_grid_S else 'g_grid_S'})"
+                                   f" has {ge.size}")
 
     def __hash__(self) -> int:  # provenance is a dict: hash the JSON form
         return hash(json.dumps(self.to_dict(), sort_keys=True, default=str))
@@ -153,6 +183,41 @@ class DeviceProfile(JsonProfile):
     def dg_down(self, G):
         """Mean decrease (S, magnitude >= 0) of one depressing pulse at conductance ``G`` (S)."""
         return np.maximum(np.interp(G, self.g_grid_S, self.dg_down_S), 0.0)
+
+    def write_energy_up(self, G):
+        """Energy (J) of one potentiating pulse applied at conductance ``G`` (S), vectorised:
+        the E(G) table when present (``np.interp``, clamped at the ends), else the flat
+        ``write_energy_up_J``."""
+        return self._write_energy(G, self.write_energy_up_vs_G_J, self.write_energy_up_J)
+
+    def write_energy_down(self, G):
+        """Energy (J) of one depressing pulse applied at conductance ``G`` (S) (see
+        :meth:`write_energy_up`)."""
+        return self._write_energy(G, self.write_energy_down_vs_G_J, self.write_energy_down_J)
+
+    def _write_energy(self, G, table, flat: float):
+        g = np.asarray(G, dtype=np.float64)
+        if not table:
+            return np.full(g.shape, float(flat))
+        return np.maximum(np.interp(g, self.energy_grid_S, table), 0.0)
+
+    @property
+    def energy_grid_S(self) -> tuple:
+        """Grid of the write energy tables: ``write_energy_grid_S``, or ``g_grid_S`` when empty."""
+        return self.write_energy_grid_S or self.g_grid_S
+
+    @property
+    def has_energy_tables(self) -> bool:
+        """True when both E(G) tables are present."""
+        return bool(self.write_energy_up_vs_G_J) and bool(self.write_energy_down_vs_G_J)
+
+    def assumption_note(self) -> str:
+        """One line saying what is assumed for fields this profile lacks ('' when none)."""
+        if self.has_energy_tables:
+            return ""
+        return (f"device profile '{self.name}' has no write energy vs G table: flat "
+                f"{self.write_energy_up_J:.3g} J (up) / {self.write_energy_down_J:.3g} J (down) per pulse "
+                "assumed at every conductance")
 
     def pulse_train(self, n_up: int | None = None, n_down: int | None = None,
                     g0_S: float | None = None) -> np.ndarray:
@@ -184,7 +249,7 @@ class DeviceProfile(JsonProfile):
     def from_dict(cls, d: Mapping[str, Any]) -> "DeviceProfile":
         """Build and validate a profile; :class:`ProfileError` names what is wrong."""
         return build(cls, d, cls.PROFILE_LABEL, schema=DEVICE_PROFILE_SCHEMA_VERSION,
-                     optional=("provenance",))
+                     optional=("provenance",) + _ENERGY_TABLES)
 
     # ------------------------------------------------------------ factories
     @classmethod
@@ -266,6 +331,22 @@ class DeviceProfile(JsonProfile):
         """Scalar figures for tables (no step arrays, no provenance)."""
         return {k: v for k, v in self.to_dict().items()
                 if k not in _TUPLE_FIELDS and k not in ("provenance", "schema")}
+
+    def with_energy_tables(self, g_before_up_S, energy_up_J, g_before_down_S, energy_down_J) -> "DeviceProfile":
+        """A copy holding the E(G) tables built from measured pulses.
+
+        The grid is every measured conductance (both polarities, within
+        [g_min_S, g_max_S]) plus the two bounds, so each table holds its own
+        characterised points exactly and interpolates linearly between them
+        (:func:`eqspike.devices.energy.energy_vs_g_table`)."""
+        from .energy import energy_vs_g_table
+        pts = np.concatenate([np.asarray(g_before_up_S, float), np.asarray(g_before_down_S, float),
+                              [self.g_min_S, self.g_max_S]])
+        grid = np.unique(np.clip(pts[np.isfinite(pts)], self.g_min_S, self.g_max_S))
+        up = energy_vs_g_table(g_before_up_S, energy_up_J, grid)
+        dn = energy_vs_g_table(g_before_down_S, energy_down_J, grid)
+        return dataclasses.replace(self, write_energy_grid_S=tuple(grid), write_energy_up_vs_G_J=tuple(up),
+                                   write_energy_down_vs_G_J=tuple(dn))
 
 
 # --------------------------------------------------------------------------- helpers

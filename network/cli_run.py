@@ -96,12 +96,33 @@ def _add_common(p) -> None:
                    help="energy of one update of a synapse's digital residual (accumulate policy), "
                         "in J, >= 0 (default: 9e-13 = Horowitz 45 nm fp32 add, a floor; "
                         "a narrower fixed-point residual costs less)")
+    g.add_argument("--bias-share", type=int, default=128, metavar="N",
+                   help="neurons sharing one bias generator (each generator draws the neuron's measured bias "
+                        "branch power), integer >= 1 (default: 128)")
     g.add_argument("--max-pulses", type=int, default=8, help="most pulses per synapse per update (default: 8)")
     g.add_argument("--refresh", default="periodic", choices=("none", "periodic"),
                    help="re-program saturating pairs to the same W (default: periodic)")
     g.add_argument("--refresh-every", type=int, default=50, help="updates between refreshes (default: 50)")
     g.add_argument("--quantize", default="levels", choices=("levels", "none"),
                    help="snap G to the device's n_levels states (default: levels)")
+    g = p.add_argument_group("training mode")
+    g.add_argument("--mode", default="simulator", choices=("simulator", "chip", "both"),
+                   help="simulator: a mini-batch's updates summed in float, then pulses (--policy); "
+                        "chip: as a chip would, batch 1, weights changed only by pulses from spike "
+                        "coincidences, every update operation priced (--chip-policy); both: train "
+                        "both and report them side by side (default: simulator)")
+    g.add_argument("--chip-policy", default="pulses", choices=("pulses", "residual", "residual_float"),
+                   help="chip mode: pulses (in-situ, no per-synapse state), residual (B-bit "
+                        "fixed-point register per synapse, --residual-bits) or residual_float "
+                        "(float32 register, reference) (default: pulses)")
+    g.add_argument("--residual-bits", type=int, default=8, metavar="B",
+                   help="chip mode, residual policy: register width in bits, 2-32 (default: 8)")
+    g.add_argument("--prob-scale", type=float, default=1.0,
+                   help="chip mode: multiplies the coincidence pulse probability, > 0 "
+                        "(default: 1 = unbiased for the nominal step)")
+    g.add_argument("--chip-phases", default="difference", choices=("difference", "separate"),
+                   help="chip mode: the -beta phase pulses its difference to the +beta phase "
+                        "(per-neuron traces), or each phase pulses on its own (default: difference)")
     g = p.add_argument_group("training")
     g.add_argument("--full", action="store_true",
                    help="paper scale: 12 epochs instead of 3 (about 7.5 min on 2 idle cores)")
@@ -200,6 +221,12 @@ def _syn_config(args, n_layers: int = 2):
     return DeviceSynapseConfig(policy=args.policy, scheme=args.scheme, w_max=args.w_max,
                                max_pulses=args.max_pulses, refresh=args.refresh,
                                refresh_every=args.refresh_every, quantize=args.quantize, seed=args.seed)
+
+
+def _chip_config(args):
+    from eqspike.network.policies.chip import ChipSynapseConfig
+    return ChipSynapseConfig(policy=args.chip_policy, residual_bits=args.residual_bits,
+                             prob_scale=args.prob_scale, phases=args.chip_phases)
 
 
 def _out_dir(args, kind: str) -> Path:
@@ -332,6 +359,7 @@ def run_main(args) -> int:
     args = _resumed_args(args)     # --resume: the options the run was started with
     cfg = _train_config(args)      # bad values are refused before the report folder exists
     syn_cfg = _syn_config(args, len(cfg.sizes) - 1)
+    _chip_config(args)             # chip-mode options checked before the folder is claimed
     from eqspike.network.trainer import check_memory
     check_memory(cfg, device=args.device != "ideal")   # before ngspice and MNIST
     with _claim(args, _out_dir(args, "run"), "eqspike run") as out:   # refused if in use / not empty
@@ -355,6 +383,8 @@ def _run_main(args, cfg, syn_cfg, out: Path, t0: float) -> int:
     from eqspike.network.trainer import CHECKPOINT
 
     progress = not args.no_progress
+    chip_cfg = _chip_config(args)
+    modes = ("simulator", "chip") if args.mode == "both" else (args.mode,)
     data, cfg = _data_first(args, cfg, progress, device=args.device != "ideal")
     # resume from the checkpoint with the profiles saved beside it; a run stopped
     # before its first checkpoint (characterisation, MNIST, epoch 1) starts again
@@ -380,15 +410,25 @@ def _run_main(args, cfg, syn_cfg, out: Path, t0: float) -> int:
     _say(f"[4/5] training EqSpike {'-'.join(map(str, cfg.sizes))} on {cfg.n_train or 'all'} images x "
          f"{cfg.epochs} epoch(s) with {device.name if device is not None else 'ideal synapses'} "
          f"and neuron '{neuron.name}'")
-    res = train_on_hardware(cfg, data, device=device, neuron=neuron, crossbar=xbar,
-                            accumulator_energy_J=args.accumulator_energy,
-                            syn_config=syn_cfg, run_dir=out, use_neuron_transfer=args.rho == "neuron",
-                            progress=progress, on_epoch=_epoch_printer(cfg), resume=resume)
+    results = {}
+    for m in modes:   # the last mode is the report's; the others are shown beside it
+        rd = out if m == modes[-1] else out / m
+        results[m] = train_on_hardware(cfg, data, device=device, neuron=neuron, crossbar=xbar,
+                                       accumulator_energy_J=args.accumulator_energy,
+                                       syn_config=syn_cfg, run_dir=rd,
+                                       use_neuron_transfer=args.rho == "neuron", progress=progress,
+                                       on_epoch=_epoch_printer(cfg, f"{m} mode: "),
+                                       resume=resume and (rd / CHECKPOINT).exists(),
+                                       bias_share_neurons=getattr(args, "bias_share", 128),
+                                       mode=m, chip_config=chip_cfg)
+    res = results[modes[-1]]
+    others = {f"{m} mode (run folder {m}/)": results[m] for m in modes[:-1]}
     _say("[5/5] energy ledger and report")
     bd = res.ledger.breakdown()
     atomic.write_csv(out / "energy_breakdown.csv", bd)
     atomic.write_json(out / "energy_summary.json", res.summary)
     atomic.write_csv(out / "gpu_comparison.csv", res.gpu)
+    atomic.write_json(out / "ledger_counts.json", res.ledger.counts_dict())
     figures = {}
     rp.plot_energy_bars(bd, out / "energy_breakdown.png")
     rp.plot_gpu_ratio(res.gpu, res.summary, out / "gpu_ratio.png")
@@ -410,7 +450,8 @@ def _run_main(args, cfg, syn_cfg, out: Path, t0: float) -> int:
     cmd = "eqspike " + " ".join(sys.argv[1:]) if sys.argv and "eqspike" in sys.argv[0] else "eqspike run"
     rp.write_report(out, cfg=cfg, syn_cfg=syn_cfg, result=res, notes=notes, device=device,
                     neuron=neuron, crossbar=xbar, figures=figures,
-                    elapsed_s=time.perf_counter() - t0, command=cmd, dataset=data)
+                    elapsed_s=time.perf_counter() - t0, command=cmd, dataset=data,
+                    others=others)
     s = res.summary
     print(f"test accuracy {100 * s['test_acc']:.2f} %; energy per inference "
           f"{rp.fmt_J(s['energy_per_inference_J'])}, per training example "
@@ -424,6 +465,7 @@ def run_compare(args) -> int:
     progress = not args.no_progress
     cfg = _train_config(args)      # bad values are refused before the report folder exists
     syn_cfg = _syn_config(args, len(cfg.sizes) - 1)
+    _chip_config(args)             # chip-mode options checked before the folder is claimed
     from eqspike.network.trainer import check_memory
     check_memory(cfg, device=True)
     with _claim(args, _out_dir(args, "compare"), "eqspike compare") as out:

@@ -1,67 +1,105 @@
-"""Energy ledger: spikes, synaptic events and programming pulses times circuit-level energies.
+"""Energy ledger: every block on the chip, priced at the network's states and rates.
 
 What is counted (per phase: ``inference`` (test-set free phases), ``free``
-and ``nudged`` (training), ``write``; and per layer)
------------------------------------------------------------------------------
+and ``nudged`` (training), ``write``; and per layer).  Phase duration =
+``steps * step_time_s`` per example, ``step_time_s = 1 / (theta *
+max_rate_Hz)`` (:mod:`eqspike.network.neuron_transfer`); examples are
+processed one after another on the chip, so a batch of B costs B phases.
+---------------------------------------------------------------------------
 
 - **Spikes** of every neuron layer 0..L (layer 0: the input pixels' spike
-  encoders, the same neuron circuit), from the rule's statistics
-  ``spikes_free`` / ``spikes_nudged`` (totals over a batch).  Energy:
-  ``NeuronProfile.energy_per_spike_J`` each.
+  encoders, the same neuron circuit), from the rule's ``spikes_free`` /
+  ``spikes_nudged``.  The energy is the characterised E(f)
+  (``NeuronProfile.energy_per_spike_at``, the table of ngspice points) at the
+  layer's mean rate over its *active* neurons (input non-zero: layer 0 the
+  fraction of non-zero pixels, measured on the data; hidden and output layers
+  all neurons, an upper bound).  It is booked in two rows: ``spikes`` at the
+  rate-independent ``spike_floor_J`` (the most efficient characterised rate)
+  and ``neuron active floor`` (the rest: what a neuron with input draws
+  whatever it fires, ~5 nW for the default Axon-Hillock; with the law
+  E0 + P/f this split is exact whatever the distribution of rates).
 - **Synaptic events**: a spike of layer k is delivered to its fan-out cells
-  through the symmetric weights: forward to the ``n_{k+1}`` cells of its
-  row of ``W[k]`` (k < L) and backward to the ``n_{k-1}`` cells of its
-  column of ``W[k-1]`` (k >= 1).  The clamped input layer integrates nothing,
-  so by default spikes of layer 1 are **not** counted backward into layer 0
-  (``feedback_to_input=True`` counts them).  Each event reads one
-  differential pair, i.e. two cells:
-  ``E_event = CrossbarProfile.read_energy_J(G+) + read_energy_J(G-)``
-  (``V_read^2 G t_pulse`` plus the wire/driver part, per cell), evaluated at
-  the layer's mean G+ and mean G- (exact for the linear ``read_energy_J``
-  when spikes are spread evenly over rows).  With ideal (float) synapses the
-  pair is mapped as ``G+ = g_ref_S max(W, 0)``, ``G- = g_ref_S max(-W, 0)``
-  with the crossbar profile's ``g_ref_S``.
+  through the symmetric weights: forward to the ``n_{k+1}`` pairs of its
+  row of ``W[k]`` (k < L) and backward to the ``n_{k-1}`` pairs of its
+  column of ``W[k-1]`` (k >= 1; not into the clamped input unless
+  ``feedback_to_input``).  Each event reads two cells (G+ and G-), priced
+  at the layer's mean G+ and G-: Joule heat ``V_read^2 G t``
+  (``synaptic events``) and the **conveyance** ``V_rest G V_read t``
+  (``read-out conveyance``): the held line rests at ``V_rest``, so the read
+  rail sits at ``V_rest + V_read``.
+- **Row wire**: once per spike per driven line (not per cell read): a line
+  of ``2 n`` cells costs ``2 n C_cell V_read (V_rest + V_read)``
+  (``CrossbarProfile.line_energy_J``).
+- **Read-out hold**: every non-input neuron has ``holds_per_neuron`` (2: G+
+  and G- columns) held lines, each an active line hold simulated in ngspice
+  (:mod:`eqspike.circuits.readout`), drawing ``CrossbarProfile.readout_power_W``
+  for the whole phase.
+- **Bias generators**: one per ``bias_share_neurons`` neurons (default 128),
+  each drawing the neuron's measured bias branch (``bias_branch_W``, the
+  reference transistors on ``vddb``; the neurons mirror it at no extra
+  current), for the whole phase.
+- **Leakage**: ``NeuronProfile.leakage_power_W`` (zero-input standby) for every
+  neuron (``sum(sizes)``, input encoders included) during the phase.
 - **Programming pulses** per weight layer from the device backend
-  (``up``, ``down``, ``refresh_up``, ``refresh_down``), times the device
-  profile's ``write_energy_up_J`` / ``write_energy_down_J``.
+  (``up``, ``down``, ``refresh_up``, ``refresh_down``), priced on the device
+  profile's E(G) tables (``write_energy_up(G)`` / ``write_energy_down(G)``)
+  at the layer's mean device conductance (exact for an E(G) linear in G with
+  pulses spread evenly over the devices); flat means for older profiles.
 - **Accumulator updates** (``accumulate`` pulse policy only): the digital
   residual of every synapse is read, added to and written back at each
   update; priced at ``accumulator_energy_J`` each (default 0.9 pJ, the
   Horowitz 45 nm fp32 add, ISSCC 2014, ../shared/docs/device-anchors.md:
   arithmetic only, a floor; SRAM access would add to it).  Counted in the
   ``write`` phase, i.e. in the training energy.
-- **Leakage**: ``NeuronProfile.leakage_power_W`` for every neuron of the
-  network (``sum(sizes)``, input encoders included) during the phase:
-  ``steps * step_time_s`` per example, ``step_time_s = 1 / (theta *
-  max_rate_Hz)`` (:mod:`eqspike.network.neuron_transfer`).  Examples are
-  processed one after another on the chip, so a batch of B costs B phases.
+- **Chip-mode operations** (``mode="chip"``, :meth:`EnergyLedger.record_extra`):
+  row and column line pulse drivers, neuron update logic and residual
+  register read-modify-writes, counted by the chip kernel and priced by
+  :mod:`eqspike.network.chip_costs` (Horowitz ISSCC 2014); ``write`` phase.
+- Not priced here: the nudging current, controller and routing (and, in
+  simulator mode, the write drivers and update logic of on-chip learning,
+  which only chip mode counts).
 
 Reports: energy per inference (free phase of one test example) and per
 training example (free + nudged phases + writes), broken down by phase,
-component and layer (:meth:`EnergyLedger.breakdown`, a tidy DataFrame).
+component and layer (:meth:`EnergyLedger.breakdown`, a tidy DataFrame);
+:meth:`EnergyLedger.priced_with` re-prices the same counts with other
+profiles (the levers of docs/hardware.md), :meth:`counts_dict` /
+:meth:`from_counts` store and reload them.
 
-GPU comparison (:func:`gpu_macs`, :func:`gpu_comparison`): the same network
-run as rate-based EP with the same T1, T2 on a GPU, MACs counted explicitly
-and multiplied by named GPUs' energy per operation (peak-efficiency figures,
-marked approximate; ../shared/docs/device-anchors.md), plus the Horowitz
-45 nm fp32 MAC as an arithmetic-only floor.  Every assumption is returned as
-text (:func:`gpu_assumptions`) so reports can print it.
+Digital baselines (:mod:`eqspike.network.baselines`, re-exported here:
+:func:`gpu_comparison`), side by side: (a) the same EP
+relaxation on a GPU (:func:`gpu_macs`, same T1, T2); (b) the same MLP run
+the usual way, one feed-forward pass per inference and backprop per
+training example (:func:`feedforward_macs`); each multiplied by named
+processors' energy per MAC (peak-efficiency figures, approximate;
+../shared/docs/device-anchors.md) and the Horowitz 45 nm fp32 MAC; (c) the
+published Loihi on-chip-learning figures (:data:`LOIHI_REFERENCE`).  The
+conservative ratio (:func:`headline_ratios`) is against the cheapest digital
+row.  Every assumption is returned as text (:func:`gpu_assumptions`,
+:func:`feedforward_assumptions`) so reports can print it.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
 
 from eqspike.errors import ParameterError
+from eqspike.params import check
 
+from .baselines import (GPU_REFERENCES, LOIHI_REFERENCE, GpuReference, feedforward_assumptions,  # noqa: F401
+                        feedforward_macs, gpu_assumptions, gpu_comparison, gpu_macs, headline_ratios)
 from .neuron_transfer import step_time_s
 
 __all__ = ["EnergyLedger", "GPU_REFERENCES", "GpuReference", "gpu_macs", "gpu_comparison",
-           "gpu_assumptions", "synaptic_events"]
+           "feedforward_macs", "headline_ratios", "LOIHI_REFERENCE", "POWER_COMPONENTS",
+           "gpu_assumptions", "feedforward_assumptions", "synaptic_events"]
 
 PHASES = ("inference", "free", "nudged")
+#: Components priced as power x time (count = unit-seconds).
+POWER_COMPONENTS = ("leakage", "neuron active floor", "read-out hold", "bias generators")
 
 
 # --------------------------------------------------------------------------- counting
@@ -101,12 +139,19 @@ class EnergyLedger:
     theta: float = 1.0
     feedback_to_input: bool = False
     accumulator_energy_J: float = 0.9e-12   # J per residual update (accumulate policy)
+    bias_share_neurons: int = 128           # neurons sharing one bias generator
+    holds_per_neuron: int = 2               # held lines (line holds) per non-input neuron: G+ and G- columns
+    input_active_fraction: float = 1.0      # fraction of input encoders with non-zero input
     spikes: dict = field(default_factory=dict)      # phase -> per neuron layer
     examples: dict = field(default_factory=dict)    # phase -> examples seen
     steps: dict = field(default_factory=dict)       # phase -> sum over examples of steps
     pulses: dict = field(default_factory=dict)      # kind -> per weight layer
     g_samples: list = field(default_factory=list)   # [(G+ mean, G- mean) per weight layer]
     acc_updates: Any = None                         # accumulator updates per weight layer
+    #: further write-phase operations (chip mode): component -> [counts, unit energy J] per layer
+    extra: dict = field(default_factory=dict)
+    #: chip mode: the kernel's raw operation counters per weight layer (chip_kernel.COUNTER_NAMES)
+    chip_counters: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.sizes = tuple(int(n) for n in self.sizes)
@@ -122,6 +167,11 @@ class EnergyLedger:
         if not (self.accumulator_energy_J >= 0):
             raise ParameterError(f"parameter 'accumulator_energy_J' = {self.accumulator_energy_J!r} "
                                  "must be >= 0 (J)")
+        check("bias_share_neurons", self.bias_share_neurons, unit="neurons per bias generator", low=1,
+              high=10**9, integer=True)
+        check("holds_per_neuron", self.holds_per_neuron, unit="line holds per neuron", low=0, high=64,
+              integer=True)
+        check("input_active_fraction", self.input_active_fraction, unit="", low=0.0, high=1.0)
         self.train_examples = 0
         self.step_time_s = step_time_s(self.neuron, self.theta)
 
@@ -146,12 +196,71 @@ class EnergyLedger:
             self.examples[ph] += B
             self.steps[ph] += float(stats.get(tk, 0)) * B
 
+    def record_input_activity(self, x) -> None:
+        """Set ``input_active_fraction`` from input images ``x`` (values in [0, 1]): the mean
+        fraction of non-zero pixels (their encoders get input current and draw the active floor)."""
+        xa = np.asarray(x)
+        self.input_active_fraction = float(np.count_nonzero(xa > 0) / xa.size) if xa.size else 1.0
+
+    def priced_with(self, **changes) -> "EnergyLedger":
+        """A copy holding the same counts, priced with other profiles or parameters
+        (``neuron=``, ``crossbar=``, ``device=``, ``bias_share_neurons=`` ...): the levers."""
+        import copy
+        new = copy.deepcopy(self)
+        for k, v in changes.items():
+            if not hasattr(self, k):
+                raise ParameterError(f"energy ledger has no parameter {k!r}")
+            setattr(new, k, v)
+        new.step_time_s = step_time_s(new.neuron, new.theta)
+        return new
+
+    def counts_dict(self) -> dict[str, Any]:
+        """Everything counted (JSON-ready), so a run can be re-priced later (:meth:`from_counts`)."""
+        return {"sizes": list(self.sizes), "theta": self.theta, "feedback_to_input": self.feedback_to_input,
+                "accumulator_energy_J": self.accumulator_energy_J,
+                "bias_share_neurons": self.bias_share_neurons, "holds_per_neuron": self.holds_per_neuron,
+                "input_active_fraction": self.input_active_fraction, "train_examples": self.train_examples,
+                "spikes": {k: list(map(float, v)) for k, v in self.spikes.items()},
+                "examples": dict(self.examples), "steps": dict(self.steps),
+                "pulses": {k: list(map(float, v)) for k, v in self.pulses.items()},
+                "g_samples": [[list(map(float, p)) for p in row] for row in self.g_samples],
+                "acc_updates": list(map(float, self.acc_updates))}
+
+    @classmethod
+    def from_counts(cls, counts: dict, neuron: Any, crossbar: Any, device: Any = None) -> "EnergyLedger":
+        """Rebuild a ledger from :meth:`counts_dict` output, priced with the given profiles."""
+        c = dict(counts)
+        led = cls(tuple(c["sizes"]), neuron, crossbar, device, theta=c["theta"],
+                  feedback_to_input=c["feedback_to_input"], accumulator_energy_J=c["accumulator_energy_J"],
+                  bias_share_neurons=c["bias_share_neurons"], holds_per_neuron=c["holds_per_neuron"],
+                  input_active_fraction=c["input_active_fraction"],
+                  spikes={k: np.asarray(v) for k, v in c["spikes"].items()}, examples=dict(c["examples"]),
+                  steps=dict(c["steps"]), pulses={k: np.asarray(v) for k, v in c["pulses"].items()},
+                  g_samples=[[tuple(p) for p in row] for row in c["g_samples"]],
+                  acc_updates=np.asarray(c["acc_updates"]))
+        led.train_examples = int(c["train_examples"])
+        return led
+
     def record_pulses(self, counts: Sequence[dict]) -> None:
         """Add programming pulses per weight layer (``DeviceSynapses.take_counts()``)."""
         for j, c in enumerate(counts):
             for kind in self.pulses:
                 self.pulses[kind][j] += float(c.get(kind, 0))
             self.acc_updates[j] += float(c.get("accumulator", 0))
+
+    def record_extra(self, component: str, counts: Sequence[float],
+                     unit_energy_J: Sequence[float]) -> None:
+        """Add counts per weight layer of a further write-phase operation priced at
+        ``unit_energy_J`` per operation (per layer), e.g. chip mode's line drivers,
+        neuron update logic and residual register accesses
+        (:mod:`eqspike.network.chip_costs`)."""
+        c = np.asarray(counts, dtype=np.float64)
+        e = np.broadcast_to(np.asarray(unit_energy_J, dtype=np.float64), c.shape).copy()
+        if component in self.extra:
+            self.extra[component][0] = self.extra[component][0] + c
+            self.extra[component][1] = e
+        else:
+            self.extra[component] = [c, e]
 
     def sample_conductances(self, net: Any) -> None:
         """Record the mean G+ and G- of each weight layer (device pairs or ideal mapping)."""
@@ -175,51 +284,116 @@ class EnergyLedger:
         return np.mean(np.asarray(self.g_samples, dtype=np.float64), axis=0)
 
     def event_energy_J(self) -> np.ndarray:
-        """Energy of one synaptic event (one pair read) per weight layer, J."""
+        """Energy of one synaptic event (one pair read) per weight layer, J: Joule heat plus
+        read-out conveyance of the two cells (the wire is booked per spike, not per event)."""
         g = self.mean_pair_conductance_S()
-        return (np.asarray(self.crossbar.read_energy_J(g[:, 0]), dtype=np.float64)
-                + np.asarray(self.crossbar.read_energy_J(g[:, 1]), dtype=np.float64))
+        cb = self.crossbar
+        return sum(np.asarray(cb.joule_energy_J(g[:, i]), dtype=np.float64)
+                   + np.asarray(cb.conveyance_energy_J(g[:, i]), dtype=np.float64) for i in (0, 1))
+
+    def layer_conductance_S(self) -> np.ndarray:
+        """Mean device conductance per weight layer (S): the mean of G+ and G- (where write
+        pulses are priced on the E(G) tables)."""
+        return self.mean_pair_conductance_S().mean(axis=1)
+
+    def active_neurons(self) -> np.ndarray:
+        """Neurons per layer whose input is non-zero (they draw the active floor): layer 0
+        ``input_active_fraction`` of the encoders (measured on the data), other layers all
+        of them (an upper bound: a neuron with negative net input draws no input current)."""
+        n = np.asarray(self.sizes, dtype=np.float64).copy()
+        n[0] *= float(self.input_active_fraction)
+        return n
+
+    def _neuron_rows(self, ph: str, dur: float, n_ex: int) -> list:
+        """Spike rows (rate-independent part) and active-floor rows of one phase.
+
+        Total per layer = spikes x E(f) at the layer's mean rate over its active neurons
+        (``NeuronProfile.energy_per_spike_at``, the characterised table), split into the
+        rate-independent part ``spike_floor_J`` per spike and the remainder, booked as the
+        active floor (neuron-seconds x effective power).  Without spikes the active floor is
+        ``active_power_W`` (the fitted law) x active neuron-seconds.
+        """
+        rows = []
+        e_floor = self.neuron.spike_floor_J()
+        for k, (c, n_act) in enumerate(zip(self.spikes[ph], self.active_neurons())):
+            act_s = n_act * dur
+            rate = c / act_s if act_s > 0 else 0.0
+            if c > 0 and act_s > 0:
+                e_tot = c * float(self.neuron.energy_per_spike_at(rate))
+                rest = max(e_tot - c * e_floor, 0.0)
+            else:
+                rest = float(self.neuron.active_power_W) * act_s
+            rows.append((ph, "spikes", f"layer {k}", c, e_floor, n_ex, rate))
+            rows.append((ph, "neuron active floor", f"layer {k}", act_s,
+                         rest / act_s if act_s > 0 else 0.0, n_ex, rate))
+        return rows
 
     def breakdown(self):
         """Tidy DataFrame: phase, component, layer, count, unit_energy_J, energy_J, and per-example
         columns (``count_per_example``, ``energy_per_example_J``; per test example for
-        ``inference``, per training example otherwise)."""
+        ``inference``, per training example otherwise); ``rate_Hz`` (spike rows: mean rate of
+        the layer's active neurons).  Power terms (``leakage``, ``neuron active floor``,
+        ``read-out hold``, ``bias generators``) count unit-seconds and carry their power (W) in
+        ``unit_power_W``."""
         import pandas as pd
         rows = []
-        e_spike = float(self.neuron.energy_per_spike_J)
-        e_event = self.event_energy_J()
+        g = self.mean_pair_conductance_S()
+        cb = self.crossbar
+        e_joule = (np.asarray(cb.joule_energy_J(g[:, 0])) + np.asarray(cb.joule_energy_J(g[:, 1])))
+        e_conv = (np.asarray(cb.conveyance_energy_J(g[:, 0])) + np.asarray(cb.conveyance_energy_J(g[:, 1])))
         n_neurons = sum(self.sizes)
+        n_holds = self.holds_per_neuron * sum(self.sizes[1:])
+        n_gen = math.ceil(n_neurons / self.bias_share_neurons)
         for ph in PHASES:
             n_ex = self.examples[ph]
             if n_ex == 0:
                 continue
-            for k, c in enumerate(self.spikes[ph]):
-                rows.append((ph, "spikes", f"layer {k}", c, e_spike, n_ex))
+            dur = self.steps[ph] * self.step_time_s  # summed over examples
+            rows += self._neuron_rows(ph, dur, n_ex)
             ev = synaptic_events(self.sizes, self.spikes[ph], self.feedback_to_input)
             for j, c in enumerate(ev):
-                rows.append((ph, "synaptic events", f"W{j}", c, e_event[j], n_ex))
-            dur = self.steps[ph] * self.step_time_s  # summed over examples
+                rows.append((ph, "synaptic events", f"W{j}", c, e_joule[j], n_ex, np.nan))
+            for j, c in enumerate(ev):
+                rows.append((ph, "read-out conveyance", f"W{j}", c, e_conv[j], n_ex, np.nan))
+            for j in range(len(self.sizes) - 1):
+                # a spike charges its driven line once: forward a row of W[j] (G+ and G- cells of
+                # its n_{j+1} pairs), backward a column of W[j] (2 n_j cells)
+                rows.append((ph, "row wire", f"W{j} fwd", self.spikes[ph][j],
+                             float(cb.line_energy_J(2 * self.sizes[j + 1])), n_ex, np.nan))
+                if j >= 1 or self.feedback_to_input:
+                    rows.append((ph, "row wire", f"W{j} bwd", self.spikes[ph][j + 1],
+                                 float(cb.line_energy_J(2 * self.sizes[j])), n_ex, np.nan))
+            rows.append((ph, "read-out hold", f"{n_holds} line holds", dur * n_holds,
+                         float(cb.hold_power_W()), n_ex, np.nan))
+            rows.append((ph, "bias generators", f"{n_gen} x {self.bias_share_neurons} neurons", dur * n_gen,
+                         float(self.neuron.bias_branch_W()), n_ex, np.nan))
             rows.append((ph, "leakage", "all neurons", dur * n_neurons,
-                         float(self.neuron.leakage_power_W), n_ex))
+                         float(self.neuron.leakage_power_W), n_ex, np.nan))
         if self.train_examples and self.device is not None:
-            for kind, e_unit in (("up", self.device.write_energy_up_J),
-                                 ("down", self.device.write_energy_down_J),
-                                 ("refresh_up", self.device.write_energy_up_J),
-                                 ("refresh_down", self.device.write_energy_down_J)):
+            gl = self.layer_conductance_S()
+            for kind in ("up", "down", "refresh_up", "refresh_down"):
+                fn = self.device.write_energy_up if kind.endswith("up") else self.device.write_energy_down
                 for j, c in enumerate(self.pulses[kind]):
-                    rows.append(("write", f"pulses {kind}", f"W{j}", c, float(e_unit),
-                                 self.train_examples))
+                    rows.append(("write", f"pulses {kind}", f"W{j}", c, float(fn(gl[j])),
+                                 self.train_examples, np.nan))
             if self.acc_updates.sum() > 0:
                 for j, c in enumerate(self.acc_updates):
                     rows.append(("write", "accumulator updates", f"W{j}", c,
-                                 float(self.accumulator_energy_J), self.train_examples))
+                                 float(self.accumulator_energy_J), self.train_examples, np.nan))
+        if self.train_examples:
+            for comp, (cnt, e_unit) in self.extra.items():
+                for j, c in enumerate(cnt):
+                    rows.append(("write", comp, f"W{j}", c, float(e_unit[j]), self.train_examples,
+                                 np.nan))
         df = pd.DataFrame(rows, columns=["phase", "component", "layer", "count", "unit_energy_J",
-                                         "examples"])
+                                         "examples", "rate_Hz"])
         df["energy_J"] = df["count"] * df["unit_energy_J"]
         df["count_per_example"] = df["count"] / df["examples"]
         df["energy_per_example_J"] = df["energy_J"] / df["examples"]
-        df.loc[df["component"] == "leakage", "unit_energy_J"] = np.nan  # it is a power (W) x neuron-seconds
-        df["unit"] = np.where(df["component"] == "leakage", "neuron-s x W", "events x J")
+        power = df["component"].isin(POWER_COMPONENTS)
+        df["unit_power_W"] = np.where(power, df["unit_energy_J"], np.nan)
+        df.loc[power, "unit_energy_J"] = np.nan  # a power (W) x unit-seconds
+        df["unit"] = np.where(power, "unit-s x W", "events x J")
         return df
 
     def summary(self) -> dict[str, float]:
@@ -254,93 +428,3 @@ class EnergyLedger:
             out["accumulator_updates_per_training_example"] = float(self.acc_updates.sum()
                                                                     / self.train_examples)
         return out
-
-
-# --------------------------------------------------------------------------- GPU estimate
-
-@dataclass(frozen=True)
-class GpuReference:
-    """Energy per multiply-accumulate of a reference processor."""
-    name: str
-    energy_per_mac_J: float
-    basis: str
-    approximate: bool = True
-
-
-#: pJ per FLOP from vendor peak specifications (board power / peak throughput), 2 FLOP per MAC.
-GPU_REFERENCES: tuple[GpuReference, ...] = (
-    GpuReference("NVIDIA V100 (fp32)", 2 * 19e-12,
-                 "~19 pJ/FLOP fp32 (300 W / 15.7 TFLOP/s peak), 2 FLOP per MAC"),
-    GpuReference("NVIDIA A100 (fp16 tensor)", 2 * 1.3e-12,
-                 "~1.3 pJ/FLOP fp16 tensor core (400 W / 312 TFLOP/s peak), 2 FLOP per MAC"),
-    GpuReference("NVIDIA H100 (bf16 tensor)", 2 * 0.7e-12,
-                 "~0.7 pJ/FLOP bf16 dense (700 W / ~990 TFLOP/s peak), 2 FLOP per MAC"),
-    GpuReference("Horowitz 45 nm fp32 MAC (floor)", 3.7e-12 + 0.9e-12,
-                 "fp32 mult 3.7 pJ + add 0.9 pJ (Horowitz, ISSCC 2014), arithmetic only, "
-                 "no memory access", approximate=False),
-)
-
-
-def gpu_macs(sizes: Sequence[int], T1: int, T2: int, n_nudged_phases: int = 2) -> dict[str, float]:
-    """MACs of rate-based EP on a digital processor, counted explicitly.
-
-    Per time step: forward matvec of every weight layer (``n_j n_{j+1}``) and
-    the feedback matvec ``W[j]^T s_{j+1}`` into every hidden/output layer
-    ``j >= 1`` (the clamped input needs none).  Inference: ``T1`` steps.
-    Training: ``T1 + n_nudged_phases * T2`` steps, plus the two-phase EP
-    update per weight layer: two outer products (``2 n_j n_{j+1}``) and the
-    weight write ``W += lr dW`` (``n_j n_{j+1}``).  Element-wise neuron
-    updates (a few ops per neuron per step) are listed, not added.
-    """
-    sizes = [int(n) for n in sizes]
-    prods = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
-    per_step = sum(prods) + sum(prods[1:])
-    inference = T1 * per_step
-    dyn = (T1 + n_nudged_phases * T2) * per_step
-    update = 3 * sum(prods)
-    neuron_ops = 3 * sum(sizes[1:])  # bias add, leak/mix, activation per neuron per step
-    return {"macs_per_step": float(per_step), "macs_inference": float(inference),
-            "macs_training_dynamics": float(dyn), "macs_training_update": float(update),
-            "macs_training": float(dyn + update), "elementwise_ops_per_step": float(neuron_ops)}
-
-
-def gpu_assumptions(sizes, T1, T2, n_nudged_phases) -> list[str]:
-    """The assumptions behind :func:`gpu_comparison`, as printable lines."""
-    m = gpu_macs(sizes, T1, T2, n_nudged_phases)
-    return [
-        f"network {'-'.join(str(int(n)) for n in sizes)}, rate-based EP with T1 = {T1}, "
-        f"T2 = {T2}, {n_nudged_phases} nudged phase(s) per example (same as the spiking run)",
-        f"MACs per step = forward (sum n_j n_j+1) + feedback into layers >= 1 = {m['macs_per_step']:.4g}",
-        f"MACs per inference = T1 x per-step = {m['macs_inference']:.4g}",
-        f"MACs per training example = (T1 + {n_nudged_phases} T2) x per-step + update "
-        f"(2 outer products + weight write per layer) = {m['macs_training']:.4g}",
-        f"element-wise neuron ops ({m['elementwise_ops_per_step']:.0f} per step) are not counted "
-        f"(< {100 * m['elementwise_ops_per_step'] / m['macs_per_step']:.2f} % of the MACs)",
-        "GPU energy per op = board power / peak throughput (vendor specifications, approximate, "
-        "../shared/docs/device-anchors.md); real small-batch utilisation is far below peak, "
-        "so these GPU energies are lower bounds and the ratios conservative",
-        "memory traffic (weights re-read each step), host overheads and idle power are not counted "
-        "for the GPU (again favouring the GPU)",
-        "Horowitz 45 nm fp32 MAC: arithmetic only, a floor for any digital fp32 implementation",
-    ]
-
-
-def gpu_comparison(sizes, T1: int, T2: int, n_nudged_phases: int,
-                   energy_per_inference_J: float, energy_per_training_example_J: float,
-                   references: Sequence[GpuReference] = GPU_REFERENCES):
-    """DataFrame: per reference processor, MACs and energy per inference / training
-    example, and the ratio reference / EqSpike (how many times less EqSpike uses)."""
-    import pandas as pd
-    m = gpu_macs(sizes, T1, T2, n_nudged_phases)
-    rows = []
-    for ref in references:
-        e_inf = m["macs_inference"] * ref.energy_per_mac_J
-        e_tr = m["macs_training"] * ref.energy_per_mac_J
-        rows.append({"reference": ref.name, "approximate": ref.approximate,
-                     "energy_per_mac_J": ref.energy_per_mac_J, "basis": ref.basis,
-                     "macs_inference": m["macs_inference"], "macs_training": m["macs_training"],
-                     "energy_per_inference_J": e_inf, "energy_per_training_example_J": e_tr,
-                     "ratio_inference": e_inf / energy_per_inference_J if energy_per_inference_J > 0 else np.inf,
-                     "ratio_training": (e_tr / energy_per_training_example_J
-                                        if energy_per_training_example_J > 0 else np.inf)})
-    return pd.DataFrame(rows)

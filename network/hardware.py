@@ -30,7 +30,7 @@ import numpy as np
 
 from eqspike.errors import ParameterError
 
-from .energy import EnergyLedger, gpu_comparison
+from .energy import EnergyLedger, gpu_comparison, headline_ratios
 from .neuron_transfer import NeuronTransfer
 from .synapses import DeviceSynapseConfig, DeviceSynapses
 
@@ -51,6 +51,15 @@ class HardwareResult:
 
 
 # --------------------------------------------------------------------------- profiles
+def _noted(prof, note: str, progress: Callable[[str], None]):
+    """``(prof, note)``; an older profile's one-line assumption note is printed and appended."""
+    extra = prof.assumption_note() if hasattr(prof, "assumption_note") else ""
+    if extra:
+        progress(f"note: {extra}")
+        note = f"{note} ({extra})"
+    return prof, note
+
+
 def load_device(spec: str | None, *, progress: Callable[[str], None] = print):
     """``(DeviceProfile | None, note)``; ``ideal``/None -> ideal float synapses.
 
@@ -61,7 +70,7 @@ def load_device(spec: str | None, *, progress: Callable[[str], None] = print):
         return None, "ideal float synapses (no device)"
     from eqspike.devices.profile import DeviceProfile
     if spec.endswith(".json") or Path(spec).exists():
-        return DeviceProfile.from_json(spec), f"device profile file {spec}"
+        return _noted(DeviceProfile.from_json(spec), f"device profile file {spec}", progress)
     from eqspike.devices.characterize import default_profile
     progress(f"characterising device '{spec}' in ngspice (cached after the first run) ...")
     prof = default_profile(spec)
@@ -96,7 +105,7 @@ def load_neuron(spec: str | None, *, progress: Callable[[str], None] = print, fa
     if spec and spec != "default":
         if spec == "ideal":
             return fallback_neuron(), "ideal hard-sigmoid neuron (stand-in figures)"
-        return NeuronProfile.from_json(spec), f"neuron profile file {spec}"
+        return _noted(NeuronProfile.from_json(spec), f"neuron profile file {spec}", progress)
     progress("characterising the default neuron circuit in ngspice (cached after the first run) ...")
     try:
         from eqspike.circuits.characterize import default_neuron_profile
@@ -116,7 +125,7 @@ def load_crossbar(spec: str | None, *, progress: Callable[[str], None] = print, 
     if spec and spec != "default":
         if spec == "ideal":
             return fallback_crossbar(), "analytic crossbar V^2 G t (0.1 V, 10 ns)"
-        return CrossbarProfile.from_json(spec), f"crossbar profile file {spec}"
+        return _noted(CrossbarProfile.from_json(spec), f"crossbar profile file {spec}", progress)
     progress("characterising the default crossbar column in ngspice (cached after the first run) ...")
     try:
         from eqspike.circuits.characterize import default_crossbar_profile
@@ -133,7 +142,7 @@ def load_crossbar(spec: str | None, *, progress: Callable[[str], None] = print, 
 # --------------------------------------------------------------------------- ledger in checkpoints
 #: Ledger attributes fixed by its construction (profiles, sizes): not checkpointed.
 _LEDGER_FIXED = ("sizes", "neuron", "crossbar", "device", "theta", "feedback_to_input",
-                 "accumulator_energy_J", "step_time_s")
+                 "accumulator_energy_J", "step_time_s", "bias_share_neurons", "holds_per_neuron")
 _SKIP = object()
 
 
@@ -173,13 +182,17 @@ class LedgerRecorder:
     resumed run prices the same counts as an uninterrupted one.
     """
 
-    def __init__(self, ledger: EnergyLedger, cfg, backend=None) -> None:
+    def __init__(self, ledger: EnergyLedger, cfg, backend=None, *, chip: bool = False,
+                 chip_costs=None) -> None:
         self.ledger, self.cfg, self.backend = ledger, cfg, backend
+        self.chip, self.chip_costs = chip, chip_costs   # chip mode: price its operations
 
     def record(self, row: dict, net) -> None:
         record_epoch(self.ledger, row, self.cfg)
         if self.backend is not None:
             self.ledger.record_pulses(self.backend.take_counts())
+        if self.chip:
+            record_chip(self.ledger, self.backend, self.cfg, self.chip_costs)
         self.ledger.sample_conductances(net)
 
     def state(self) -> dict[str, np.ndarray]:
@@ -242,16 +255,41 @@ def record_epoch(ledger: EnergyLedger, row: dict, cfg) -> None:
                       n_test, training=False)
 
 
+def record_chip(ledger: EnergyLedger, backend, cfg, costs=None) -> None:
+    """Put a chip-mode backend's operation counters into the ledger, priced by
+    :func:`eqspike.network.chip_costs.chip_unit_energies` (one row per operation)."""
+    from .chip_costs import chip_unit_energies
+    counts = backend.take_chip_counts()
+    pol = backend.chip.policy
+    units = chip_unit_energies(cfg.sizes, backend.profile, backend.chip.residual_bits, pol, costs)
+    ledger.record_extra("row line pulse drivers", counts["row_line_pulses"],
+                        units["row_line_pulses"])
+    ledger.record_extra("column line pulse drivers", counts["col_line_pulses"],
+                        units["col_line_pulses"])
+    ledger.record_extra("neuron update logic", counts["neuron_decisions"],
+                        units["neuron_decisions"])
+    if pol != "pulses":
+        name = (f"residual register RMW ({backend.chip.residual_bits}-bit SRAM)" if pol == "residual"
+                else "residual register RMW (fp32 SRAM)")
+        ledger.record_extra(name, counts["register_rmw"], units["register_rmw"])
+    for k, v in counts.items():
+        ledger.chip_counters[k] = ledger.chip_counters.get(k, 0.0) + v
+
+
 def train_on_hardware(cfg, data, *, device=None, neuron, crossbar,
                       syn_config: DeviceSynapseConfig | None = None, run_dir: str | Path | None = None,
                       use_neuron_transfer: bool = True, progress: bool = True,
                       on_epoch: Callable[[dict, Any], Any] | None = None,
-                      accumulator_energy_J: float = 0.9e-12, resume: bool = False) -> HardwareResult:
+                      accumulator_energy_J: float = 0.9e-12, resume: bool = False,
+                      bias_share_neurons: int = 128, holds_per_neuron: int = 2,
+                      mode: str = "simulator", chip_config=None, chip_costs=None) -> HardwareResult:
     """Train ``cfg`` (rule ``eqspike``) with the given profiles and price it (module doc).
 
     ``accumulator_energy_J``: energy of one update of a synapse's digital
     residual (``accumulate`` pulse policy only), J; default the Horowitz 45 nm
-    fp32 add (a floor).
+    fp32 add (a floor).  ``bias_share_neurons``: neurons sharing one bias
+    generator; ``holds_per_neuron``: held read-out lines per non-input neuron
+    (see :class:`eqspike.network.energy.EnergyLedger`).
 
     ``device=None``: ideal float synapses (reads priced with the crossbar's
     ``g_ref_S`` mapping, no write energy).
@@ -260,13 +298,31 @@ def train_on_hardware(cfg, data, *, device=None, neuron, crossbar,
     residuals, counters and RNG of the synapses and the ledger's counts come
     back from it (:class:`LedgerRecorder`), so the result equals the
     uninterrupted run's (same profiles and configuration).
+
+    ``mode``: ``simulator`` (the rule's summed dW becomes pulses,
+    :class:`DeviceSynapses`) or ``chip`` (batch 1, coincidence pulses only:
+    rule ``eqspike_chip`` with :class:`eqspike.network.policies.chip.ChipSynapses`
+    configured by ``chip_config``; every update operation priced, assumptions in
+    :mod:`eqspike.network.chip_costs`, ``chip_costs`` a ``ChipCostConfig``).
     """
+    from .policies.chip import check_mode
     from .trainer import train
-    if cfg.rule != "eqspike":
+    check_mode(mode)
+    if cfg.rule not in ("eqspike", "eqspike_chip"):
         raise ParameterError(f"parameter 'rule' = {cfg.rule!r}: hardware runs need the spiking rule "
                              "'eqspike' (the ledger counts spikes)")
     backend = None
-    if device is not None:
+    if mode == "chip":
+        from .policies.chip import ChipSynapseConfig, ChipSynapses
+        if device is None:
+            raise ParameterError("parameter 'mode' = 'chip' needs a device profile (chip mode "
+                                 "moves devices; 'ideal' float synapses have none)")
+        cfg = cfg.with_updates(rule="eqspike_chip")
+        backend = ChipSynapses(device, syn_config or DeviceSynapseConfig(),
+                               chip_config or ChipSynapseConfig())
+    elif cfg.rule == "eqspike_chip":
+        raise ParameterError("rule 'eqspike_chip' runs only in mode 'chip'")
+    elif device is not None:
         backend = DeviceSynapses(device, syn_config or DeviceSynapseConfig())
 
     def factory(net):
@@ -274,16 +330,31 @@ def train_on_hardware(cfg, data, *, device=None, neuron, crossbar,
         return backend
 
     ledger = EnergyLedger(tuple(cfg.sizes), neuron, crossbar, device, theta=_theta(cfg),
-                          accumulator_energy_J=accumulator_energy_J)
+                          accumulator_energy_J=accumulator_energy_J, bias_share_neurons=bias_share_neurons,
+                          holds_per_neuron=holds_per_neuron)
+    sub = data.subset(cfg.n_train, cfg.n_test) if hasattr(data, "subset") else data
+    x_seen = getattr(sub, "x_test", None)
+    if x_seen is not None and len(x_seen):
+        ledger.record_input_activity(x_seen)
     act = NeuronTransfer(neuron) if use_neuron_transfer else None
 
     res = train(cfg, data, run_dir, synapses=factory if backend is not None else None,
                 activation=act, progress=progress, on_epoch=on_epoch, resume=resume,
-                recorder=LedgerRecorder(ledger, cfg, backend))
+                recorder=LedgerRecorder(ledger, cfg, backend,
+                                        chip_costs=chip_costs if mode == "chip" else None,
+                                        chip=mode == "chip"))
     summary = ledger.summary()
     summary.update({"test_acc": float(res.test_acc), "train_acc": float(res.train_acc)})
     gpu = gpu_comparison(cfg.sizes, cfg.T1, cfg.T2, n_nudged_phases(cfg),
-                         summary["energy_per_inference_J"], summary["energy_per_training_example_J"])
+                         summary["energy_per_inference_J"], summary["energy_per_training_example_J"],
+                         batch_size=cfg.batch_size)
+    summary.update(headline_ratios(gpu))
+    summary["input_active_fraction"] = ledger.input_active_fraction
+    summary["mode"] = mode
+    if mode == "chip":
+        summary["chip_policy"] = backend.chip.policy
+        if backend.chip.policy == "residual":
+            summary["residual_bits"] = backend.chip.residual_bits
     if backend is not None:
         summary["init_programming_pulses"] = float(sum(c["refresh_up"] + c["refresh_down"]
                                                        for c in backend.init_counts))

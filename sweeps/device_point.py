@@ -52,6 +52,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
+
 from eqspike.errors import ParameterError
 from eqspike.network.synapses import POLICIES, SCHEMES
 from eqspike.params import param, validate
@@ -106,6 +108,15 @@ class DevicePointParams:
                             doc="most pulses per synapse per update")
     refresh_every: int = param(50, unit="updates", low=0, integer=True,
                                doc="updates between refreshes of saturating pairs (0 = never)")
+    # ---- training mode (chip mode: network/policies/chip.py)
+    mode: str = param("simulator", unit="", choices=("simulator", "chip"),
+                      doc="simulator: a batch's summed dW becomes pulses (policy); chip: batch 1, "
+                          "coincidence pulses only, every update operation priced (chip_policy)")
+    chip_policy: str = param("pulses", unit="", choices=("pulses", "residual", "residual_float"),
+                             doc="chip mode: in-situ pulses, B-bit residual register, or float32 "
+                                 "register")
+    residual_bits: int = param(8, unit="bits", low=2, high=32, integer=True,
+                               doc="chip mode, residual: register width B")
     # ---- circuits
     neuron: str = param("default", unit="",
                         doc="neuron profile: default (ngspice-characterised Axon-Hillock), "
@@ -268,8 +279,10 @@ def device_point(p: DevicePointParams, *, seed: int, budget: Budget,
                                   max_pulses=p.max_pulses,
                                   refresh="periodic" if p.refresh_every > 0 else "none",
                                   refresh_every=max(1, p.refresh_every), seed=int(seed))
+    from eqspike.network.policies.chip import ChipSynapseConfig
+    chip_cfg = ChipSynapseConfig(policy=p.chip_policy, residual_bits=p.residual_bits)
     res = train_on_hardware(cfg, data, device=device, neuron=neuron, crossbar=crossbar,
-                            syn_config=syn_cfg, progress=False)
+                            syn_config=syn_cfg, progress=False, mode=p.mode, chip_config=chip_cfg)
     out: dict[str, Any] = {"test_acc": float(res.train.test_acc),
                            "train_acc": float(res.train.train_acc)}
     out.update(energy_columns(res.summary, res.gpu))
@@ -290,6 +303,10 @@ def profile_columns(device, neuron) -> dict[str, Any]:
     """What the profiles really were (a spice device ignores ``g_min_S`` & co. of the point)."""
     out: dict[str, Any] = {"device_name": str(device.name)}
     out.update({f"device_{k}": getattr(device, k) for k in DEVICE_FIGURES})
+    if hasattr(device, "write_energy_up"):   # E(G) range: writes are priced at the layer's conductance
+        g = np.asarray(device.energy_grid_S)
+        e = np.concatenate([device.write_energy_up(g), device.write_energy_down(g)])
+        out["device_write_energy_min_J"], out["device_write_energy_max_J"] = float(e.min()), float(e.max())
     out["neuron_name"] = str(neuron.name)
     out.update({f"neuron_{k}": float(getattr(neuron, k)) for k in NEURON_FIGURES})
     return out

@@ -39,6 +39,14 @@ def test_run_writes_report_folder(tmp_path, mnist_dir, profile_json, capsys):
     assert "accumulator updates" in set(bd.component)
     assert "accumulate policy" in text
     assert "report:" in capsys.readouterr().out
+    # every block on the chip has its rows; every baseline its rows; conservative ratio first
+    assert {"bias generators", "read-out hold", "read-out conveyance", "row wire",
+            "neuron active floor"} <= set(bd.component)
+    gpu = pd.read_csv(out / "gpu_comparison.csv")
+    assert {"same EP relaxation", "feed-forward + backprop", "published neuromorphic"} <= set(gpu.baseline)
+    head = next(line for line in text.splitlines() if line.startswith("- vs GPU:"))
+    assert head.index("best digital alternative") < head.index("same EP relaxation")
+    assert "NOT met" in text or "MET" in text
     acc = bd[bd.component == "accumulator updates"]
     assert (acc.unit_energy_J == 0.9e-12).all() and (acc["count"] > 0).all()
     # --accumulator-energy reaches the ledger; a negative one is refused before any folder exists

@@ -5,6 +5,8 @@ layer of a small spiking network (a weight wrapper logs every ``S @ W`` and
 ``S @ W.T``) and counts spikes and synaptic events from them independently
 of the rule's own statistics.
 """
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -130,6 +132,7 @@ def test_ledger_energy_arithmetic_with_device_pairs():
                                               leakage_power_W=1e-9)
     xbar = CrossbarProfile.ideal(read_voltage_V=0.1, read_pulse_width_s=1e-8,
                                  wire_energy_per_event_J=1e-16)
+    xbar = dataclasses.replace(xbar, wire_energy_per_cell_J=1e-17)
     dev = DeviceProfile.ideal(n_levels=11, g_min_S=1e-6, g_max_S=11e-6, write_energy_J=1e-12)
     net = Network.init(sizes, np.random.default_rng(0))
     for w in net.W:
@@ -146,17 +149,23 @@ def test_ledger_energy_arithmetic_with_device_pairs():
     led.sample_conductances(net)
     s = led.summary()
     gp0 = 2e-6  # every G+ of W0 got one pulse: 1 uS -> 2 uS; G- stay at 1 uS
-    e_ev0 = 0.01 * 1e-8 * (gp0 + 1e-6) + 2e-16
-    e_ev1 = 0.01 * 1e-8 * (1e-6 + 1e-6) + 2e-16
+    e_ev0 = 0.01 * 1e-8 * (gp0 + 1e-6)      # Joule heat of the pair (line at 0 V: no conveyance)
+    e_ev1 = 0.01 * 1e-8 * (1e-6 + 1e-6)
+    cell = 1e-17                             # wire per cell, once per spike per driven line
+
+    def wire(sp):                            # W0 fwd: 2*2 cells; W1 fwd: 2*4; W1 bwd: 2*2
+        return (sp[0] * 4 + sp[1] * 8 + sp[2] * 4) * cell
     dt = 1e-6
-    free = (14 * 1e-14 + 10 * e_ev0 + 32 * e_ev1 + 9 * 1e-9 * 10 * dt * 2) / 2
-    nudged = (3 * 1e-14 + 1 * 2 * e_ev0 + (1 * 4 + 1 * 2) * e_ev1 + 9 * 1e-9 * 4 * dt * 2) / 2
+    free = (14 * 1e-14 + 10 * e_ev0 + 32 * e_ev1 + wire([5, 7, 2]) + 9 * 1e-9 * 10 * dt * 2) / 2
+    nudged = (3 * 1e-14 + 1 * 2 * e_ev0 + (1 * 4 + 1 * 2) * e_ev1 + wire([1, 1, 1])
+              + 9 * 1e-9 * 4 * dt * 2) / 2
     write = 6 * 1e-12 / 2
-    assert s["train_free_J"] == pytest.approx(free, rel=1e-6)
-    assert s["train_nudged_J"] == pytest.approx(nudged, rel=1e-6)
-    assert s["train_write_J"] == pytest.approx(write, rel=1e-9)
-    assert s["energy_per_training_example_J"] == pytest.approx(free + nudged + write, rel=1e-6)
-    assert s["energy_per_inference_J"] == pytest.approx(free, rel=1e-6)  # no test phase recorded
+    # abs=0: pytest.approx's default absolute tolerance (1e-12) would swallow these femtojoules
+    assert s["train_free_J"] == pytest.approx(free, rel=1e-6, abs=0)
+    assert s["train_nudged_J"] == pytest.approx(nudged, rel=1e-6, abs=0)
+    assert s["train_write_J"] == pytest.approx(write, rel=1e-9, abs=0)
+    assert s["energy_per_training_example_J"] == pytest.approx(free + nudged + write, rel=1e-6, abs=0)
+    assert s["energy_per_inference_J"] == pytest.approx(free, rel=1e-6, abs=0)  # no test phase recorded
 
 
 def test_gpu_macs_counted_explicitly():
@@ -167,7 +176,7 @@ def test_gpu_macs_counted_explicitly():
     df = gpu_comparison((4, 3, 2), 10, 5, 2, energy_per_inference_J=1e-15,
                         energy_per_training_example_J=1e-14)
     row = df[df.reference.str.startswith("NVIDIA V100")].iloc[0]
-    assert row.energy_per_inference_J == pytest.approx(240 * 38e-12)
+    assert row.energy_per_inference_J == pytest.approx(240 * 38e-12, abs=0)
     assert row.ratio_inference == pytest.approx(240 * 38e-12 / 1e-15)
     text = "\n".join(gpu_assumptions((4, 3, 2), 10, 5, 2))
     assert "T1 = 10" in text and "peak" in text
@@ -216,6 +225,6 @@ def test_ledger_prices_accumulator_updates_of_the_accumulate_policy():
     s = led.summary()
     assert s["pulses_per_training_example"] == pytest.approx(6 / 4)
     assert s["accumulator_updates_per_training_example"] == pytest.approx(18 / 4)
-    assert s["train_write_J"] == pytest.approx((6 * 1e-12 + 18 * 2e-12) / 4, rel=1e-9)
+    assert s["train_write_J"] == pytest.approx((6 * 1e-12 + 18 * 2e-12) / 4, rel=1e-9, abs=0)
     with pytest.raises(ParameterError, match="accumulator_energy_J"):
         EnergyLedger(sizes, neuron, xbar, dev, accumulator_energy_J=-1.0)

@@ -15,7 +15,8 @@ with ``RULES[name](config, rng)`` and calls:
 - ``predict(net, x) -> (pred, stats)``: free phase only.
 
 Rules in this package: ``cep`` (rate-based EP with continual updates) and
-``eqspike`` (spike-driven EP).
+``eqspike`` (spike-driven EP), ``eqspike_chip`` (spike-driven EP trained as a chip:
+batch 1, device updates by coincidence pulses only; needs chip synapses).
 """
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def get_rule(name: str) -> type:
 
 def _load_builtin() -> None:
     import importlib
-    for mod in ("cep", "eqspike_rule"):
+    for mod in ("cep", "eqspike_rule", "eqspike_chip"):
         try:
             importlib.import_module(f"{__name__}.{mod}")
         except ModuleNotFoundError as e:  # a rule module not written yet

@@ -1,0 +1,312 @@
+"""Chip mode (batch 1, coincidence pulses): expectation of the pulse count, what the backend
+holds, reproducibility and resume, the B-bit residual, bad values, the chip costs."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from eqspike.datasets import Dataset
+from eqspike.devices.profile import DeviceProfile
+from eqspike.errors import ParameterError
+from eqspike.network import chip_costs as cc
+from eqspike.network.config import TrainConfig
+from eqspike.network.hardware import fallback_crossbar, fallback_neuron, train_on_hardware
+from eqspike.network.model import Network
+from eqspike.network.policies.chip import ChipSynapseConfig, ChipSynapses, check_mode
+from eqspike.network.rules import get_rule
+from eqspike.network.synapses import DeviceSynapseConfig
+from eqspike.network.trainer import train
+
+SIZES = (30, 16, 5)
+
+
+def _data(n=40, n_test=20, n_in=SIZES[0], n_out=SIZES[-1], seed=3):
+    rng = np.random.default_rng(seed)
+    x = (rng.random((n + n_test, n_in)) * (rng.random((n + n_test, n_in)) < 0.6)).astype(np.float32)
+    y = rng.integers(0, n_out, n + n_test)
+    y[:n_out] = np.arange(n_out)   # every class present
+    return Dataset(x[:n], y[:n], x[n:], y[n:], "toy", None)
+
+
+def _cfg(**kw):
+    base = dict(sizes=SIZES, rule="eqspike_chip", epochs=1, batch_size=4, T1=12, T2=8, beta=1.0,
+                lrs=(0.2, 0.1), lr_schedule="constant", seed=5, eval_batch_size=10)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def _backend(policy="pulses", levels=1024, phases="difference", bits=8, max_pulses=1000, **dev):
+    prof = DeviceProfile.ideal(n_levels=levels, **dev)
+    return ChipSynapses(prof, DeviceSynapseConfig(w_max=(1.0,), max_pulses=max_pulses,
+                                                  refresh="none"),
+                        ChipSynapseConfig(policy=policy, phases=phases, residual_bits=bits))
+
+
+def _net_rule(cfg, syn):
+    net = Network.init(cfg.sizes, np.random.default_rng(0))
+    net.synapses = syn
+    syn.attach(net)
+    rule = get_rule("eqspike_chip")(cfg, np.random.default_rng(1))
+    return net, rule
+
+
+def _expected_pulses(rec, k, diff):
+    """Expected pulses on W[k] and their variance, from the recorded spikes and drho."""
+    S, dr, off = rec["S"].astype(np.float64), rec["drho"].astype(np.float64), rec["offsets"]
+    cs, th, w = rec["cs"][k], rec["theta"], rec["wsched"]
+    L = len(off) - 2
+    lay = [slice(off[i], off[i + 1]) for i in range(L + 1)]
+    E = V = 0.0
+    T2 = dr.shape[1]
+    phases = [1] if diff else list(range(S.shape[0]))
+    for p in phases:
+        sgn = rec["signs"][p]
+        for i in range(T2):
+            for slot, a in enumerate(rec["a"]):
+                if a == 0:
+                    continue
+                spikes = S[p, i + slot]
+                terms = []   # (deciding values, spiking 0/1 or signed differences)
+                for rev, (dec, spk) in enumerate(((k + 1, k), (k, k + 1))):
+                    if rev == 1 and k == 0:
+                        continue
+                    dv = sgn * dr[p, i, lay[dec]] + (dr[0, i, lay[dec]] if diff else 0.0)
+                    terms.append((dv, np.abs(spikes[lay[spk]])))
+                    if diff:
+                        d_sp = S[0, i + slot, lay[spk]] - S[1, i + slot, lay[spk]]
+                        terms.append((dr[0, i, lay[dec]], np.abs(d_sp)))
+                for dv, sp in terms:
+                    x = a * cs * th * np.abs(w[i] * dv)
+                    n_sp = sp.sum()
+                    E += x.sum() * n_sp
+                    f = x - np.floor(x)
+                    V += (f * (1 - f)).sum() * n_sp ** 2
+    return E, V
+
+
+@pytest.mark.parametrize("phases", ["difference", "separate"])
+def test_coincidence_pulses_equal_their_expectation(phases):
+    cfg = _cfg(batch_size=1)
+    data = _data(n=12)
+    Y = np.eye(SIZES[-1], dtype=np.float32)[data.y_train]
+    tot_n = tot_e = tot_v = 0.0
+    per_layer = np.zeros((2, 2))
+    syn = _backend(phases=phases)
+    net, rule = _net_rule(cfg, syn)
+    for b in range(12):
+        rule.record = {}
+        rule.train_batch(net, data.x_train[b:b + 1], Y[b:b + 1], cfg.lrs)
+        rec = rule.record
+        for k in range(2):
+            n = rec["counters"][k, 0] + rec["counters"][k, 1]
+            e, v = _expected_pulses(rec, k, phases == "difference")
+            per_layer[k] += (n, e)
+            tot_n, tot_e, tot_v = tot_n + n, tot_e + e, tot_v + v
+    assert tot_e > 200, "the test needs pulses to count"
+    assert abs(tot_n - tot_e) <= 5 * np.sqrt(tot_v) + 1, (tot_n, tot_e, np.sqrt(tot_v))
+    assert np.all(per_layer[:, 0] > 0)
+    # a wrong rule (e.g. without the pairing share a) would be off by far more than the noise
+    assert abs(2 * tot_n - tot_e) > 5 * np.sqrt(tot_v) + 1
+
+
+def test_backend_holds_only_device_arrays():
+    for policy in ("pulses", "residual"):
+        cfg = _cfg()
+        syn = _backend(policy=policy)
+        net, rule = _net_rule(cfg, syn)
+        data = _data(n=8)
+        Y = np.eye(SIZES[-1], dtype=np.float32)[data.y_train]
+        rule.train_batch(net, data.x_train[:4], Y[:4], cfg.lrs)
+        shapes = {W.shape for W in net.W}
+        found = set()
+
+        def walk(name, v):
+            if isinstance(v, np.ndarray):
+                if v.shape in shapes or (v.ndim >= 1 and v.size in {int(np.prod(s)) for s in shapes}):
+                    found.add(name)
+            elif isinstance(v, (list, tuple)):
+                for x in v:
+                    walk(name, x)
+            elif isinstance(v, dict):
+                for kk, x in v.items():
+                    walk(f"{name}.{kk}", x)
+
+        for name, v in vars(syn).items():
+            walk(name, v)
+        allowed = {"u_p", "u_m", "s_p", "s_m"} | ({"regs"} if policy == "residual" else set())
+        assert found == allowed, found
+        assert set(syn.held_arrays()) == allowed
+        # the crossbar's weights are the devices' (G+ - G-) / G_ref, nothing else
+        for k in range(net.n_layers):
+            np.testing.assert_array_equal(net.W[k], syn.weights(k))
+
+
+def test_weights_move_only_by_whole_device_steps():
+    """Ideal linear device, no noise, no quantisation issues: every weight change is a
+    whole number of steps, and the pulse counters account for all of them."""
+    cfg = _cfg()
+    syn = _backend(levels=4097)
+    net, rule = _net_rule(cfg, syn)
+    W0 = [w.copy() for w in net.W]
+    up0 = [u.copy() for u in syn.u_p]
+    um0 = [u.copy() for u in syn.u_m]
+    data = _data(n=8)
+    Y = np.eye(SIZES[-1], dtype=np.float32)[data.y_train]
+    rule.train_batch(net, data.x_train[:4], Y[:4], cfg.lrs)
+    st = syn.step_nominal()
+    for k in range(2):
+        n_p = (syn.u_p[k] - up0[k]) / st
+        n_m = (syn.u_m[k] - um0[k]) / st
+        np.testing.assert_allclose(n_p, np.round(n_p), atol=2e-3)
+        assert np.all(np.round(n_p) >= 0) and np.all(np.round(n_m) >= 0)   # potentiation only
+        assert not np.array_equal(net.W[k], W0[k])
+    c = syn.take_chip_counts()
+    moved = sum(np.round((syn.u_p[k] - up0[k]) / st).sum() + np.round((syn.u_m[k] - um0[k]) / st).sum()
+                for k in range(2))
+    assert moved == c["pulses_p"].sum() + c["pulses_m"].sum()
+
+
+def _train_run(cfg, data, run_dir=None, resume=False, policy="pulses", c2c=0.02):
+    prof = dataclasses.replace(DeviceProfile.ideal(n_levels=64), c2c_sigma=c2c, d2d_sigma=0.1)
+    holder = {}
+
+    def factory(net):
+        syn = ChipSynapses(prof, DeviceSynapseConfig(w_max=(1.0,), refresh_every=3),
+                           ChipSynapseConfig(policy=policy))
+        syn.attach(net)
+        holder["syn"] = syn
+        return syn
+
+    res = train(cfg, data, run_dir, synapses=factory, resume=resume, progress=False)
+    return res, holder["syn"]
+
+
+@pytest.mark.parametrize("policy", ["pulses", "residual"])
+def test_chip_mode_reproducible_and_resumes_bit_for_bit(tmp_path, policy):
+    data = _data(n=24)
+    cfg2 = _cfg(epochs=2)
+    a, sa = _train_run(cfg2, data, policy=policy)
+    b, sb = _train_run(cfg2, data, policy=policy)
+    for k in range(2):
+        np.testing.assert_array_equal(a.net.W[k], b.net.W[k])
+    _train_run(_cfg(epochs=1), data, tmp_path / "run", policy=policy)
+    c, sc = _train_run(cfg2, data, tmp_path / "run", resume=True, policy=policy)
+    for k in range(2):
+        np.testing.assert_array_equal(a.net.W[k], c.net.W[k])
+        np.testing.assert_array_equal(sa.u_p[k], sc.u_p[k])
+        np.testing.assert_array_equal(a.net.b[k], c.net.b[k])
+        if policy == "residual":
+            np.testing.assert_array_equal(sa.regs[k], sc.regs[k])
+    assert a.metrics["test_acc"].tolist() == c.metrics["test_acc"].tolist()
+    assert sum(sa.counts[k]["up"] for k in range(2)) > 0
+
+
+def test_32_bit_residual_follows_the_float_residual():
+    """Same seed, ideal device: a 32-bit register (2**30 LSBs per step) gives the same
+    pulses, weights and, to float32 rounding, the same residuals as the float register
+    (small increments: neither saturates); a 4-bit one does not."""
+    cfg = _cfg(lrs=(0.03, 0.015))
+    data = _data(n=32)
+    Y = np.eye(SIZES[-1], dtype=np.float32)[data.y_train]
+
+    def run(policy, bits):
+        syn = _backend(policy=policy, bits=bits, levels=1024)
+        net, rule = _net_rule(cfg, syn)
+        for b in range(32):
+            rule.train_batch(net, data.x_train[b:b + 1], Y[b:b + 1], cfg.lrs)
+        return syn, [w.copy() for w in net.W], syn.take_chip_counts()
+
+    (sq, Wq, cq), (sf, Wf, cf) = run("residual", 32), run("residual_float", 32)
+    n_pulses = cf["pulses_p"].sum() + cf["pulses_m"].sum()
+    assert n_pulses > 20
+    assert cq["register_saturations"].sum() == 0
+    assert cq["pulses_p"].sum() + cq["pulses_m"].sum() == n_pulses
+    np.testing.assert_array_equal(cq["register_rmw"], cf["register_rmw"])
+    for k in range(2):
+        np.testing.assert_array_equal(Wq[k], Wf[k])
+        np.testing.assert_allclose(sq.regs[k] * 2.0 ** -30, sf.regs[k], atol=1e-6, rtol=1e-5)
+    s4, W4, c4 = run("residual", 4)
+    assert np.abs(s4.regs[0] / 4.0 - sf.regs[0]).max() > 0.05
+
+
+def test_bad_values_are_refused_naming_the_parameter():
+    with pytest.raises(ParameterError, match="residual_bits"):
+        ChipSynapseConfig(policy="residual", residual_bits=0)
+    with pytest.raises(ParameterError, match="prob_scale"):
+        ChipSynapseConfig(prob_scale=0.0)
+    with pytest.raises(ParameterError, match="prob_scale"):
+        ChipSynapseConfig(prob_scale=-1.0)
+    with pytest.raises(ParameterError, match="'mode' = 'fast'"):
+        check_mode("fast")
+    with pytest.raises(ParameterError, match="policy"):
+        ChipSynapseConfig(policy="magic")
+    with pytest.raises(ParameterError, match="mode"):
+        train_on_hardware(_cfg(rule="eqspike"), _data(), device=DeviceProfile.ideal(),
+                          neuron=fallback_neuron(), crossbar=fallback_crossbar(), mode="fast",
+                          progress=False)
+    with pytest.raises(ParameterError, match="scheme"):
+        ChipSynapses(DeviceProfile.ideal(), DeviceSynapseConfig(scheme="balanced"))
+
+
+def test_cli_refuses_an_unknown_mode(capsys):
+    from eqspike.cli import main
+    with pytest.raises(SystemExit) as e:
+        main(["run", "--mode", "fast"])
+    assert e.value.code == 2
+    assert "--mode" in capsys.readouterr().err
+
+
+def test_chip_costs_follow_the_cited_table():
+    assert cc.sram_access_J(64, 8 * 1024) == pytest.approx(10e-12)
+    assert cc.sram_access_J(64, 32 * 1024) == pytest.approx(20e-12)
+    assert cc.sram_access_J(64, 1024 * 1024) == pytest.approx(100e-12)
+    assert cc.sram_access_J(8, 32 * 1024) == pytest.approx(2.5e-12)
+    assert 20e-12 < cc.sram_access_J(64, 256 * 1024) < 100e-12
+    assert cc.int_add_J(8) == pytest.approx(0.03e-12) and cc.int_add_J(32) == pytest.approx(0.1e-12)
+    e = [cc.register_rmw_J(b, 392000) for b in (4, 8, 16)]
+    assert e[0] < e[1] < e[2]
+    assert cc.float_rmw_J(392000) > cc.register_rmw_J(16, 392000)
+    assert cc.neuron_decision_J() == pytest.approx(0.31e-12)
+
+
+def test_chip_mode_ledger_prices_every_operation():
+    cfg = _cfg(rule="eqspike", epochs=1)
+    res = train_on_hardware(cfg, _data(n=16), device=DeviceProfile.ideal(n_levels=64, write_energy_J=1e-12),
+                            neuron=fallback_neuron(), crossbar=fallback_crossbar(), mode="chip",
+                            syn_config=DeviceSynapseConfig(w_max=(1.0,)),
+                            chip_config=ChipSynapseConfig(policy="residual", residual_bits=8),
+                            progress=False)
+    bd = res.ledger.breakdown()
+    comps = set(bd.loc[bd["phase"] == "write", "component"])
+    for c in ("pulses up", "row line pulse drivers", "column line pulse drivers",
+              "neuron update logic", "residual register RMW (8-bit SRAM)"):
+        assert c in comps, comps
+    rmw = bd[bd["component"] == "residual register RMW (8-bit SRAM)"]
+    assert (rmw["count"] > 0).all() and (rmw["energy_J"] > 0).all()
+    assert res.summary["mode"] == "chip" and res.summary["residual_bits"] == 8
+    assert res.train.config.rule == "eqspike_chip"
+
+
+def test_run_mode_both_reports_side_by_side(tmp_path, monkeypatch):
+    """`eqspike run --mode both`: the report names its mode and shows both modes."""
+    from eqspike import datasets
+    from eqspike.cli import main
+    dev = tmp_path / "dev.json"
+    DeviceProfile.ideal(n_levels=64, write_energy_J=1e-12).to_json(dev)
+    data = _data(n=40, n_in=784, n_out=10)
+    monkeypatch.setattr(datasets, "load_dataset", lambda *a, **k: data)
+    out = tmp_path / "rep"
+    rc = main(["run", "--device", str(dev), "--neuron", "ideal", "--crossbar", "ideal",
+               "--mode", "both", "--chip-policy", "residual", "--residual-bits", "6",
+               "--n-train", "40", "--n-test", "20", "--epochs", "1", "--hidden", "12",
+               "--T1", "10", "--T2", "6", "--out", str(out), "--no-progress"])
+    assert rc == 0
+    rep = (out / "report.md").read_text()
+    assert "**Mode: chip**" in rep and "6-bit register per synapse" in rep
+    assert "Simulator mode and chip mode side by side" in rep
+    table = rep.split("side by side", 1)[1].split("\n\n")[1]
+    rows = [ln for ln in table.splitlines() if ln.startswith("| ")]
+    assert len(rows) == 3, rows   # header, chip row, simulator row
+    assert "simulator mode" in table and "residual register RMW (6-bit SRAM)" in rep
