@@ -1,11 +1,17 @@
 """Benchmarks of the ``eqspike`` rule (results in benchmarks/results/eqspike.md).
 
-speed    : seconds for one training epoch on MNIST (784-500-10, T1 60, T2 20,
-           +beta and -beta nudged phases, batch 20), wall and CPU, with the
-           machine load; then the same on a subset with the pixel intensities
-           scaled by 1, 0.5, 0.25 (input spike rate scaled alike), showing that
-           the event-driven epoch time falls with the input spike rate; and the
-           dense (BLAS) path on a few batches for comparison.
+speed    : the event kernel against this machine's limits, in one run: for each
+           thread count (1, 2, ..., all usable CPUs; ``--threads``) the row-add
+           and memory-bandwidth references (``benchmarks/roofline.py``) and one
+           training epoch on MNIST (784-500-10, T1 60, T2 20, +beta and -beta
+           nudged phases, batch 20), wall and CPU, float adds done (counted
+           from the spikes, :func:`kernel_adds`), the achieved fraction of
+           each reference and the speed-up over 1 thread; then batch 1 against
+           batch 20 (1 thread); the input pixel intensities scaled by 1, 0.5,
+           0.25 (the epoch time falls with the input spike rate); the dense
+           (BLAS) path on a few batches.  The machine, thread settings
+           (``eqspike/threads.py``) and load before/after are recorded; a
+           Markdown summary is printed at the end.
 estimator: quality of one mini-batch update against the rate-based C-EP
            update of the same network state (cosine, gain) per variant.
 accuracy : is the training CLI (``eqspike train --rule eqspike ...``); see
@@ -24,6 +30,7 @@ import argparse
 import json
 import os
 import subprocess
+import sys
 import time
 
 import numpy as np
@@ -41,64 +48,258 @@ def _uptime() -> str:
         return "?"
 
 
-def _epoch(data, n, scale=1.0, compute="event", rule_params=None, seed=0):
-    """Train ``n`` images (batch 20); returns wall s, CPU s, spikes per image per layer."""
+def _epoch(data, n, scale=1.0, compute="event", rule_params=None, seed=0, batch=20):
+    """Train ``n`` images (batch ``batch``); returns wall s, CPU s, spikes per image per layer.
+
+    Also sets ``_epoch.blocks`` (wall s per 1,000 images) and ``_epoch.adds`` (float adds
+    the event kernel did, :func:`kernel_adds`)."""
     from eqspike.network.config import TrainConfig
     from eqspike.network.model import Network
     from eqspike.network.rules import get_rule
     rp = {"compute": compute, **(rule_params or {})}
-    cfg = TrainConfig(rule="eqspike", beta=1.0, lrs=(0.1, 0.05), rule_params=rp)
+    cfg = TrainConfig(rule="eqspike", beta=1.0, lrs=(0.1, 0.05), batch_size=batch, rule_params=rp)
     net = Network.init(cfg.sizes, np.random.default_rng(seed))
     rule = get_rule("eqspike")(cfg, np.random.default_rng(seed + 1))
     x = np.ascontiguousarray(data.x_train[:n] * np.float32(scale))
     Y = np.eye(10, dtype=np.float32)[data.y_train[:n]]
-    rule.train_batch(net, x[:20], Y[:20], cfg.lrs)   # compile / warm-up, not timed
-    spikes = np.zeros(3)
+    rule.train_batch(net, x[:batch], Y[:batch], cfg.lrs)   # compile / warm-up, not timed
+    free = np.zeros(3)
+    nudged = np.zeros(3)
     t0, c0 = time.perf_counter(), time.process_time()
     blocks, tb = [], time.perf_counter()
-    for i in range(0, n, 20):
-        st = rule.train_batch(net, x[i:i + 20], Y[i:i + 20], cfg.lrs)
-        spikes += np.asarray(st["spikes_free"]) + np.asarray(st["spikes_nudged"])
-        if (i + 20) % 1000 == 0:   # wall time per 1,000 images
+    for i in range(0, n, batch):
+        st = rule.train_batch(net, x[i:i + batch], Y[i:i + batch], cfg.lrs)
+        free += st["spikes_free"]
+        nudged += st["spikes_nudged"]
+        if (i + batch) % 1000 == 0:   # wall time per 1,000 images
             blocks.append(time.perf_counter() - tb)
             tb = time.perf_counter()
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     _epoch.blocks = blocks
-    return time.perf_counter() - t0, time.process_time() - c0, (spikes / n).tolist()
+    _epoch.adds = kernel_adds(free, nudged, cfg.sizes, replicas=2, pairing=rule.spec.pairing)
+    return wall, cpu, ((free + nudged) / n).tolist()
+
+
+def kernel_adds(free, nudged, sizes, replicas=2, pairing=2) -> dict:
+    """Float adds the event kernel does for the given spike counts (summed over images).
+
+    Counts as the rule reports them: input spikes of the side-by-side nudged phases
+    are counted once per replica, but their drive and update rows are computed once.
+    Per input spike: one ``n_1``-wide row of ``W[0]`` (drive), and in the nudged phases
+    one ``n_1``-wide update row; per hidden spike an ``n_2``-wide ``W[1]`` row; per
+    output spike an ``n_1``-wide feedback row of ``W[1]^T``; in the nudged phases per
+    hidden / output spike an ``n_2`` row / ``n_1`` column of ``dW[1]`` per paired
+    step (2 for pairing ``both``).  Membrane updates, encoders and the per-step
+    bias terms are not counted (they are O(neurons), not O(spikes))."""
+    n1, n2 = int(sizes[1]), int(sizes[2])
+    passes = 2 if pairing == 2 else 1
+    in_unique = nudged[0] / replicas
+    out = {"input_drive": n1 * (free[0] + in_unique),
+           "input_update": n1 * in_unique,
+           "hidden_drive": n2 * (free[1] + nudged[1]),
+           "output_feedback": n1 * (free[2] + nudged[2]),
+           "hidden_update": passes * (n2 * nudged[1] + n1 * nudged[2])}
+    out["total"] = float(sum(out.values()))
+    return {k: float(v) for k, v in out.items()}
+
+
+def _row(label, n, w, c, adds, ref, bw, ref_cpu):
+    """A result row: times per 60k images, achieved adds/s and roofline fractions."""
+    rate = adds["total"] / w
+    return {"label": label, "n_train": n, "wall_s": w, "cpu_s": c,
+            "wall_s_per_60k": w * 60000 / n, "cpu_s_per_60k": c * 60000 / n,
+            "adds_per_image": adds["total"] / n, "adds_per_s": rate,
+            "rowadd_ref_adds_per_s": ref, "fraction_of_rowadd": rate / ref,
+            # per CPU-second of all threads: what the kernel does while it has the CPUs
+            # (a loaded machine lowers the wall-time rate, much less this one)
+            "fraction_of_rowadd_per_cpu_s": adds["total"] / c / ref_cpu,
+            "bytes_per_s_if_rows_from_dram": 4 * rate, "mem_bw_B_per_s": bw,
+            "fraction_of_mem_bw": 4 * rate / bw}
 
 
 def speed(args):
+    """Roofline, thread scaling, batch 1, input-rate scaling and dense path in one run."""
     import numba
+    from eqspike import threads
+    from roofline import memory_bandwidth, rowadd_reference
+    tinfo = threads.configure(threads.ThreadConfig.from_env(None, args.threading_layer))
     data = _load(args.data_dir)
-    out = {"threads": numba.get_num_threads(), "cpus": os.cpu_count()}
-    out["load_before"] = _uptime()
+    cores = tinfo["usable_cpus"]
+    tlist = [int(t) for t in args.threads.split(",")] if args.threads else \
+        sorted({1, 2, cores} | set(range(4, cores + 1, 4))) if cores > 1 else [1]
+    tlist = [t for t in tlist if t <= tinfo["numba_pool"]]
+    out = {"machine": _machine(), "threads_info": tinfo, "load_before": _uptime(),
+           "command": "benchmarks/bench_eqspike.py speed " + " ".join(args.argv)}
+    print(f"# {out['machine']['cpu']}; {threads.describe(tinfo)}; {out['load_before']}", flush=True)
     n = args.n_train or len(data.x_train)
-    wall, cpu, sp = _epoch(data, n)
-    bl = _epoch.blocks
-    out["epoch"] = {"n_train": n, "wall_s": wall, "cpu_s": cpu,
-                    "wall_s_per_60k": wall * 60000 / n, "spikes_per_image": sp,
-                    "fastest_1000_block_s_x60": min(bl) * 60 if bl else None,
-                    "median_1000_block_s_x60": float(np.median(bl)) * 60 if bl else None}
-    out["load_after_epoch"] = _uptime()
-    print(json.dumps(out["epoch"]), flush=True)
-    rows = []
-    for scale in (1.0, 0.5, 0.25):
+    roof, rows = {}, []
+    for t in tlist:   # the reference and the kernel at each thread count, same run
+        numba.set_num_threads(t)
+        ref = rowadd_reference(sizes=(784, 500), n_rows=args.ref_rows, group=100)
+        bw = memory_bandwidth()
+        roof[t] = {**ref, **bw}
+        print(json.dumps({"threads": t, **roof[t]}), flush=True)
+        w, c, sp = _epoch(data, n)
+        r = _row(f"epoch, {t} thread(s)", n, w, c, _epoch.adds, ref["best_adds_per_s"],
+                 bw["best_B_per_s"], ref["best_adds_per_cpu_s"])
+        r.update(threads=t, spikes_per_image=sp, adds=_epoch.adds,
+                 fastest_1000_block_s_x60=min(_epoch.blocks) * 60 if _epoch.blocks else None,
+                 median_1000_block_s_x60=(float(np.median(_epoch.blocks)) * 60
+                                          if _epoch.blocks else None),
+                 load_after=_uptime())
+        rows.append(r)
+        print(json.dumps(r), flush=True)
+    t1 = rows[0]["wall_s"]
+    for r in rows:
+        r["speedup_vs_1_thread"] = t1 / r["wall_s"]
+    out["roofline"] = {str(k): v for k, v in roof.items()}
+    out["scaling"] = rows
+    # batch 1 (chip mode trains image by image): per-image cost at 1 thread and at the most
+    numba.set_num_threads(1)
+    b1 = []
+    for batch in (20, 1):
+        w, c, _ = _epoch(data, args.n_batch1, batch=batch)
+        b1.append({"batch": batch, "threads": 1, "n_train": args.n_batch1,
+                   "ms_per_image": 1e3 * w / args.n_batch1, "wall_s_per_60k": w * 60000 / args.n_batch1,
+                   "fraction_of_rowadd": _epoch.adds["total"] / w / roof[1]["best_adds_per_s"]})
+        print(json.dumps(b1[-1]), flush=True)
+    out["batch1"] = b1
+    numba.set_num_threads(tlist[-1])
+    scal = []
+    for scale in (1.0, 0.5, 0.25) if args.n_scale else ():
         w, c, s = _epoch(data, args.n_scale, scale=scale)
-        bl = _epoch.blocks
-        rows.append({"input_scale": scale, "n_train": args.n_scale, "wall_s_per_60k": w * 60000 / args.n_scale,
-                     "cpu_s_per_60k": c * 60000 / args.n_scale, "input_spikes_per_image": s[0],
-                     "fastest_1000_block_s_x60": min(bl) * 60 if bl else None,
-                     "median_1000_block_s_x60": float(np.median(bl)) * 60 if bl else None})
-        print(json.dumps(rows[-1]), flush=True)
-    out["input_rate_scaling"] = rows
-    w, c, s = _epoch(data, args.n_dense, compute="dense")
-    out["dense"] = {"n_train": args.n_dense, "wall_s_per_60k": w * 60000 / args.n_dense,
-                    "cpu_s_per_60k": c * 60000 / args.n_dense}
-    print(json.dumps(out["dense"]), flush=True)
+        scal.append({"input_scale": scale, "threads": tlist[-1], "n_train": args.n_scale,
+                     "wall_s_per_60k": w * 60000 / args.n_scale,
+                     "cpu_s_per_60k": c * 60000 / args.n_scale, "input_spikes_per_image": s[0]})
+        print(json.dumps(scal[-1]), flush=True)
+    out["input_rate_scaling"] = scal
+    if args.n_dense:
+        w, c, s = _epoch(data, args.n_dense, compute="dense")
+        out["dense"] = {"n_train": args.n_dense, "threads": tlist[-1],
+                        "wall_s_per_60k": w * 60000 / args.n_dense,
+                        "cpu_s_per_60k": c * 60000 / args.n_dense}
+        print(json.dumps(out["dense"]), flush=True)
     out["load_after"] = _uptime()
-    print(json.dumps(out, indent=1))
+    print(markdown(out))
     if args.out:
         from eqspike import atomic
         atomic.write_json(args.out, out)
+
+
+def markdown(out) -> str:
+    """The speed results as Markdown tables (for benchmarks/results/eqspike.md)."""
+    L = [f"Machine: {out['machine']['cpu']}, {out['machine']['cores']} CPUs, "
+         f"L2 {out['machine'].get('l2', '?')}, L3 {out['machine'].get('l3', '?')}; "
+         f"numba layer {out['threads_info']['layer']}, "
+         f"OMP_WAIT_POLICY={out['threads_info']['omp_wait_policy']}.",
+         f"Load: {out['load_before']} (before); {out['load_after']} (after).", "",
+         "| threads | row-add ref, numpy / numba (G adds/s) | memory bw (GB/s) | epoch wall s / 60k "
+         "| CPU s / 60k | kernel G adds/s | % of row-add ref (wall) | same per CPU-s | % of mem bw "
+         "| speedup vs 1 thread |",
+         "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in out["scaling"]:
+        rf = out["roofline"][str(r["threads"])]
+        L.append(f"| {r['threads']} | {rf['numpy_adds_per_s'] / 1e9:.1f} / "
+                 f"{rf['numba_adds_per_s'] / 1e9:.1f} | {rf['best_B_per_s'] / 1e9:.1f} | "
+                 f"{r['wall_s_per_60k']:.1f} | {r['cpu_s_per_60k']:.1f} | "
+                 f"{r['adds_per_s'] / 1e9:.1f} | {100 * r['fraction_of_rowadd']:.0f} | "
+                 f"{100 * r['fraction_of_rowadd_per_cpu_s']:.0f} | "
+                 f"{100 * r['fraction_of_mem_bw']:.0f} | {r['speedup_vs_1_thread']:.2f} |")
+    L += ["", "| batch | threads | ms / image | s / 60k | % of 1-thread row-add ref |", "|---|---|---|---|---|"]
+    for r in out["batch1"]:
+        L.append(f"| {r['batch']} | {r['threads']} | {r['ms_per_image']:.3f} | "
+                 f"{r['wall_s_per_60k']:.1f} | {100 * r['fraction_of_rowadd']:.0f} |")
+    if out["input_rate_scaling"]:
+        L += ["", "| input scale | input spikes / image | wall s / 60k | CPU s / 60k |", "|---|---|---|---|"]
+        for r in out["input_rate_scaling"]:
+            L.append(f"| {r['input_scale']} | {r['input_spikes_per_image']:.0f} | "
+                     f"{r['wall_s_per_60k']:.1f} | {r['cpu_s_per_60k']:.1f} |")
+    if out.get("dense"):
+        L.append(f"\nDense (BLAS) path, {out['dense']['n_train']} images: "
+                 f"{out['dense']['wall_s_per_60k']:.0f} s / 60k wall.")
+    return "\n".join(L)
+
+
+def _machine() -> dict:
+    """CPU model, CPU count and cache sizes (from lscpu where present)."""
+    import platform
+    d = {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()}
+    try:
+        txt = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    except OSError:
+        return d
+    for line in txt.splitlines():
+        k, _, v = line.partition(":")
+        v = v.strip()
+        if k.strip() == "Model name":
+            d["cpu"] = v
+        elif k.strip() == "L2 cache":
+            d["l2"] = v
+        elif k.strip() == "L3 cache":
+            d["l3"] = v
+        elif k.strip() == "Thread(s) per core":
+            d["threads_per_core"] = v
+    return d
+
+
+def device_speed(args):
+    """Device-aware path (``DeviceSynapses``, default profile, policy ``accumulate``)
+    against ideal synapses at each thread count, same run; the synapse backend's
+    own share (time in ``apply``) is reported separately."""
+    import numba
+    from eqspike import threads
+    from eqspike.devices.characterize import default_profile
+    from eqspike.network.config import TrainConfig
+    from eqspike.network.model import Network
+    from eqspike.network.rules import get_rule
+    from eqspike.network.synapses import DeviceSynapseConfig, DeviceSynapses
+    tinfo = threads.configure(threads.ThreadConfig.from_env(None, args.threading_layer))
+    data = _load(args.data_dir)
+    prof = default_profile(args.device)
+    tlist = [int(t) for t in args.threads.split(",")] if args.threads else [1, tinfo["threads"]]
+    n = args.n_train or 1000
+    rows = []
+    print(f"# device-aware speed, {args.device}, {n} images; {_uptime()}", flush=True)
+    for t in tlist:
+        numba.set_num_threads(t)
+        for kind in ("ideal", "device"):
+            cfg = TrainConfig(rule="eqspike", beta=1.0, lrs=(0.1, 0.03),
+                              rule_params={"compute": "event"})
+            net = Network.init(cfg.sizes, np.random.default_rng(0))
+            if kind == "device":
+                net.synapses = DeviceSynapses(prof, DeviceSynapseConfig(
+                    w_max=(0.07, 0.14), policy="accumulate"))   # as bench_hardware.py
+                net.synapses.attach(net)
+            rule = get_rule("eqspike")(cfg, np.random.default_rng(1))
+            syn = net.synapses
+            spent = [0.0]
+            apply0 = syn.apply
+
+            def timed(*a, _f=apply0, **k):
+                t0 = time.perf_counter()
+                r = _f(*a, **k)
+                spent[0] += time.perf_counter() - t0
+                return r
+            syn.apply = timed
+            Y = np.eye(10, dtype=np.float32)[data.y_train[:n]]
+            rule.train_batch(net, data.x_train[:20], Y[:20], cfg.lrs)   # compile, not timed
+            spent[0] = 0.0
+            t0, c0 = time.perf_counter(), time.process_time()
+            for i in range(0, n, 20):
+                rule.train_batch(net, data.x_train[i:i + 20], Y[i:i + 20], cfg.lrs)
+            w, c = time.perf_counter() - t0, time.process_time() - c0
+            rows.append({"threads": t, "synapses": kind, "n_train": n, "wall_s_per_60k": w * 60000 / n,
+                         "cpu_s_per_60k": c * 60000 / n, "apply_s_per_60k": spent[0] * 60000 / n,
+                         "load": _uptime()})
+            print(json.dumps(rows[-1]), flush=True)
+    print("\n| threads | synapses | wall s / 60k | CPU s / 60k | of which synapse apply s / 60k |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['threads']} | {r['synapses']} | {r['wall_s_per_60k']:.1f} | "
+              f"{r['cpu_s_per_60k']:.1f} | {r['apply_s_per_60k']:.1f} |")
+    if args.out:
+        from eqspike import atomic
+        atomic.write_json(args.out, {"device": args.device, "threads_info": tinfo, "rows": rows})
 
 
 def estimator(args):
@@ -207,17 +408,31 @@ def evaluate(args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("mode", choices=("speed", "estimator", "evaluate"))
+    ap.add_argument("mode", choices=("speed", "device-speed", "estimator", "evaluate"))
+    ap.add_argument("--device", default="taox_rram", help="device-speed: characterised model")
     ap.add_argument("--checkpoint", default=None, help="checkpoint.npz for evaluate")
     ap.add_argument("--data-dir", default=os.environ.get("EQSPIKE_DATA_DIR"))
-    ap.add_argument("--n-train", type=int, default=None, help="images for the epoch timing (default all)")
-    ap.add_argument("--n-scale", type=int, default=6000, help="images per input-scale timing")
-    ap.add_argument("--n-dense", type=int, default=400, help="images for the dense-path timing")
+    ap.add_argument("--n-train", type=int, default=None,
+                    help="images per thread-count epoch timing (default all 60,000)")
+    ap.add_argument("--threads", default=None,
+                    help="comma-separated thread counts of the scaling curve (default 1, 2, "
+                         "every 4th, all usable CPUs)")
+    ap.add_argument("--threading-layer", default=None, choices=("default", "omp", "tbb", "workqueue"),
+                    help="numba threading layer (default $EQSPIKE_THREADING_LAYER or omp)")
+    ap.add_argument("--ref-rows", type=int, default=400_000,
+                    help="rows added by the row-add reference per repeat")
+    ap.add_argument("--n-batch1", type=int, default=1000, help="images for the batch-1 timing")
+    ap.add_argument("--n-scale", type=int, default=6000,
+                    help="images per input-scale timing (0 = skip)")
+    ap.add_argument("--n-dense", type=int, default=400,
+                    help="images for the dense-path timing (0 = skip)")
     ap.add_argument("--pretrain", type=int, default=3000, help="images trained before the estimator test")
     ap.add_argument("--reps", type=int, default=6, help="stochastic repeats per estimator variant")
     ap.add_argument("--out", default=None, help="JSON file for the speed results")
     args = ap.parse_args()
-    {"speed": speed, "estimator": estimator, "evaluate": evaluate}[args.mode](args)
+    args.argv = sys.argv[2:]
+    {"speed": speed, "device-speed": device_speed, "estimator": estimator,
+     "evaluate": evaluate}[args.mode](args)
 
 
 if __name__ == "__main__":

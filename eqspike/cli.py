@@ -22,6 +22,10 @@ COMMAND_MODULES = [
     "eqspike.validation.cli",
 ]
 
+#: Commands that run the compiled (numba) kernels: their threads are configured
+#: (``eqspike/threads.py``) and announced before the command starts.
+THREADED_COMMANDS = {"run", "compare", "train", "sweep", "validate"}
+
 DESCRIPTION = """\
 eqspike: spike-driven Equilibrium Propagation from ngspice device and circuit
 models to a trained network, with an energy ledger.
@@ -50,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=HelpFormatter)
     from eqspike import __version__
     parser.add_argument("--version", action="version", version=f"eqspike {__version__}")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads of the compiled kernels (0 = all usable CPUs; "
+                             "default $EQSPIKE_THREADS or 0); see eqspike/threads.py")
+    parser.add_argument("--threading-layer", default=None,
+                        choices=("default", "omp", "tbb", "workqueue"),
+                        help="numba threading layer (default $EQSPIKE_THREADING_LAYER or omp)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -79,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     from eqspike.errors import EqspikeError
     try:
         _refuse_non_finite(args)
+        if args.command in THREADED_COMMANDS:   # compiled kernels: threads set here, shown
+            from eqspike import threads
+            threads.configure(threads.ThreadConfig.from_env(args.threads, args.threading_layer))
         rc = args.func(args)
     except EqspikeError as e:
         print(f"eqspike: error: {e}", file=sys.stderr)

@@ -153,7 +153,7 @@ class EqSpikeRule:
         B = x.shape[0]
         path = self.chooser.next_path()
         t_start = self.chooser.clock()
-        nz = ev.nonzero_lists(x, ev.n_event_chunks(x.shape[0])) if path == "event" else None
+        nz = ev.nonzero_lists(x, x.shape[0]) if path == "event" else None
         seed_free = int(self.rng.integers(1, 2**63 - 1))
         st0, pred, c_free = self._free(path, net, x, seed_free, nz)
         n_chunks = ev.n_event_chunks(B) if path == "event" else 1
@@ -206,7 +206,7 @@ class EqSpikeRule:
         """Free phase only (encoders: ``infer_encoder``): prediction and spike statistics."""
         x = np.clip(np.asarray(x, np.float32), 0.0, 1.0)
         path = self.chooser.chosen or "event"
-        nz = ev.nonzero_lists(x, ev.n_event_chunks(x.shape[0])) if path == "event" else None
+        nz = ev.nonzero_lists(x, x.shape[0]) if path == "event" else None
         seed = int(self.rng.integers(1, 2**63 - 1))
         _, pred, c = self._free(path, net, x, seed, nz, self.infer_spec)
         return pred, {"pred": pred, "spikes_free": [int(v) for v in c],

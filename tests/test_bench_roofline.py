@@ -1,0 +1,39 @@
+"""The roofline references and the add count of bench_eqspike (tiny sizes)."""
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import bench_eqspike  # noqa: E402
+import roofline  # noqa: E402
+
+
+def test_rowadd_numba_sums_the_rows():
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((50, 16)).astype(np.float32)
+    idx = rng.integers(0, 50, 30).astype(np.int64)
+    out = np.zeros((1, 16), np.float32)
+    sink = np.zeros(1)
+    roofline._rowadd_numba(W, idx, 10, out, sink)
+    np.testing.assert_allclose(out[0], W[idx[20:30]].sum(0), rtol=1e-5)   # last group
+
+
+def test_references_report_positive_rates():
+    ref = roofline.rowadd_reference(sizes=(64, 32), n_rows=2000, group=10, repeats=1)
+    assert ref["best_adds_per_s"] == max(ref["numba_adds_per_s"], ref["numpy_adds_per_s"]) > 0
+    bw = roofline.memory_bandwidth(mib=1, repeats=1)
+    assert bw["best_B_per_s"] > 0
+
+
+def test_kernel_adds_counts_rows_by_width():
+    free = np.array([100.0, 20.0, 3.0])
+    nudged = np.array([80.0, 10.0, 2.0])    # input counted once per replica (2)
+    a = bench_eqspike.kernel_adds(free, nudged, (784, 500, 10), replicas=2, pairing=2)
+    assert a["input_drive"] == 500 * (100 + 40)
+    assert a["input_update"] == 500 * 40
+    assert a["hidden_drive"] == 10 * 30
+    assert a["output_feedback"] == 500 * 5
+    assert a["hidden_update"] == 2 * (10 * 10 + 500 * 2)
+    assert a["total"] == sum(v for k, v in a.items() if k != "total")

@@ -1,0 +1,78 @@
+"""Event kernel: thread count, batch 1 and the row-masked reduction."""
+import numba
+import numpy as np
+import pytest
+
+from eqspike.network import event as ev
+from eqspike.network.config import TrainConfig
+from eqspike.network.model import Network
+from eqspike.network.rules import get_rule
+
+
+def _data(B, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 1, (B, 784)).astype(np.float32) * (rng.uniform(0, 1, (B, 784)) < 0.2)
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, B)]
+    return x, y
+
+
+def _train(threads, B=6, batches=2):
+    old = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        cfg = TrainConfig(rule="eqspike", beta=1.0, lrs=(0.1, 0.05), batch_size=B,
+                          rule_params={"compute": "event"})
+        net = Network.init(cfg.sizes, np.random.default_rng(0))
+        rule = get_rule("eqspike")(cfg, np.random.default_rng(1))
+        stats = []
+        for i in range(batches):
+            x, y = _data(B, i)
+            stats.append(rule.train_batch(net, x, y, cfg.lrs))
+        return net, stats, rule
+    finally:
+        numba.set_num_threads(old)
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs 2 numba threads")
+def test_thread_count_changes_only_the_summation_order():
+    n1, s1, _ = _train(1)
+    n2, s2, _ = _train(2)
+    for a, b in zip(s1, s2):   # the same spikes (the random numbers are keyed, not streamed)
+        assert a["spikes_free"] == b["spikes_free"] and a["spikes_nudged"] == b["spikes_nudged"]
+    for w1, w2 in zip(n1.W, n2.W):
+        np.testing.assert_allclose(w1, w2, rtol=0, atol=2e-6)
+
+
+def test_batch_one_trains_and_leaves_clean_buffers():
+    net, stats, rule = _train(1, B=1, batches=3)
+    assert all(s["spikes_nudged"][0] > 0 for s in stats)
+    for bufs in rule._bufs.values():   # reduce_buffers cleared every row it was given
+        assert all(not b.any() for b in bufs[0]) and all(not b.any() for b in bufs[1])
+
+
+def test_reduce_with_row_mask_equals_the_full_reduce():
+    rng = np.random.default_rng(3)
+    rows = np.array([1, 4, 4, 7])
+    dW = (np.zeros((2, 9, 5), np.float32), np.zeros((2, 5, 3), np.float32))
+    dW[0][:, [1, 4, 7]] = rng.standard_normal((2, 3, 5))
+    dW[1][...] = rng.standard_normal((2, 5, 3))
+    db = (rng.standard_normal((2, 5)).astype(np.float32), rng.standard_normal((2, 3)).astype(np.float32))
+    copy = tuple(a.copy() for a in dW), tuple(a.copy() for a in db)
+    full, fb = ev.reduce_buffers(copy[0], copy[1], [0.5, 2.0])
+    part, pb = ev.reduce_buffers(dW, db, [0.5, 2.0], rows0=rows)
+    for a, b in zip(full + fb, part + pb):
+        np.testing.assert_array_equal(a, b)
+    assert not any(a.any() for a in dW + db)
+
+
+def test_balanced_chunks_is_a_permutation_with_even_work():
+    work = np.array([9.0, 8.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0])
+    order, cptr = ev.balanced_chunks(work, 2)
+    assert sorted(order.tolist()) == list(range(8)) and cptr.tolist()[0::2] == [0, 8]
+    loads = [work[order[cptr[c]:cptr[c + 1]]].sum() for c in range(2)]
+    assert max(loads) == 11.0            # contiguous halves: 19 and 3
+    for c in range(2):                   # images keep their order within a chunk
+        part = order[cptr[c]:cptr[c + 1]]
+        assert np.all(np.diff(part) > 0)
+    o1, c1 = ev.balanced_chunks(work, 1)
+    assert o1.tolist() == list(range(8)) and c1.tolist() == [0, 8]

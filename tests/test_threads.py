@@ -1,0 +1,75 @@
+"""Thread configuration (eqspike/threads.py): explicit, at run start, not at import."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from eqspike.errors import ParameterError
+from eqspike.threads import ThreadConfig, describe
+
+
+def _py(code: str, **env) -> subprocess.CompletedProcess:
+    e = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "EQSPIKE_THREADS")}
+    e.update(env)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env=e)
+
+
+def test_importing_the_kernels_sets_no_environment():
+    """Used to fail: network/event.py set OMP_WAIT_POLICY at import."""
+    r = _py("import os, eqspike.network.event, eqspike.network.rules.eqspike_rule;"
+            "print(os.environ.get('OMP_WAIT_POLICY', 'unset'))")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "unset"
+
+
+def test_configure_applies_and_announces_the_settings():
+    r = _py("from eqspike import threads; d = threads.configure(threads.ThreadConfig("
+            "threads=1, layer='workqueue', wait_policy='PASSIVE'));"
+            "import numba, os; print(d['threads'], d['layer'], numba.get_num_threads(),"
+            " os.environ['OMP_WAIT_POLICY'])")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert lines[0].startswith("eqspike: threads: 1 numba threads (layer workqueue")
+    assert lines[-1] == "1 workqueue 1 PASSIVE"
+
+
+def test_second_configure_changes_only_the_thread_count():
+    r = _py("from eqspike import threads as t; t.configure(t.ThreadConfig(threads=1,"
+            " layer='workqueue'), announce=False); d = t.configure(t.ThreadConfig(threads=1,"
+            " layer='omp'), announce=False); print(d['layer'], d.get('note', ''))")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("workqueue threads already started")
+
+
+@pytest.mark.parametrize("kw, words", [
+    ({"threads": -1}, "'threads' = -1"),
+    ({"layer": "gpu"}, "'layer' = 'gpu'"),
+    ({"wait_policy": "spin"}, "'wait_policy' = 'spin'"),
+])
+def test_bad_settings_are_one_line_errors(kw, words):
+    with pytest.raises(ParameterError, match=words):
+        ThreadConfig(**kw)
+
+
+def test_bad_environment_is_named():
+    with pytest.raises(ParameterError, match="EQSPIKE_THREADS"):
+        os.environ["EQSPIKE_THREADS"] = "two"
+        try:
+            ThreadConfig.from_env()
+        finally:
+            del os.environ["EQSPIKE_THREADS"]
+
+
+def test_more_threads_than_the_pool_is_refused():
+    r = _py("from eqspike import threads as t\ntry:\n t.configure(t.ThreadConfig(threads=3,"
+            " layer='workqueue'), announce=False)\nexcept Exception as e: print(type(e).__name__, e)",
+            NUMBA_NUM_THREADS="2")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("ParameterError") and "'threads' = 3" in r.stdout
+
+
+def test_describe_is_one_line():
+    d = {"threads": 2, "layer": "omp", "omp_wait_policy": "PASSIVE", "usable_cpus": 2}
+    assert describe(d) == "threads: 2 numba threads (layer omp, OMP_WAIT_POLICY=PASSIVE), 2 CPUs usable"
