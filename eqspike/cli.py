@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "eqspike.network.cli_train",
     "eqspike.network.cli_stdp",
     "eqspike.sweeps.cli",
+    "eqspike.validation.cli",
 ]
 
 #: Commands that run the compiled (numba) kernels: their threads are configured

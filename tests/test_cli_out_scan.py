@@ -63,6 +63,7 @@ MINIMAL = {
     ("sweep", "run"): lambda i: [i["spec"], "--workers", "0", "--no-progress"],
     ("sweep", "plot"): lambda i: [i["results"]],
     ("sweep", "summary"): lambda i: [i["results"]],
+    ("validate",): lambda i: [i["results"]],   # the output folder is checked before the run folder is read
 }
 
 CASES = sorted(_commands(build_parser()))
