@@ -305,6 +305,7 @@ def device_speed(args):
 def estimator(args):
     """Cosine / gain of one 20-image update against rate C-EP, per variant."""
     from eqspike.network import event as ev
+    from eqspike.network import event_reference as evref
     from eqspike.network.config import TrainConfig
     from eqspike.network.model import Network
     from eqspike.network.rules import get_rule
@@ -338,10 +339,10 @@ def estimator(args):
         off = spec.offsets
         N = int(off[-1])
         u0 = np.zeros((B, N), np.float32)
-        _, _, u0 = ev.phase_rate(spec, net.W, net.b, u0, xb, np.zeros((B, 10), np.float32), 60, 0.0,
+        _, _, u0 = evref.phase_rate(spec, net.W, net.b, u0, xb, np.zeros((B, 10), np.float32), 60, 0.0,
                                  np.zeros(60))
-        plus, _, _ = ev.phase_rate(spec, net.W, net.b, u0, xb, yb, 20, beta, rule.wsched)
-        minus, _, _ = ev.phase_rate(spec, net.W, net.b, u0, xb, yb, 20, -beta, rule.wsched)
+        plus, _, _ = evref.phase_rate(spec, net.W, net.b, u0, xb, yb, 20, beta, rule.wsched)
+        minus, _, _ = evref.phase_rate(spec, net.W, net.b, u0, xb, yb, 20, -beta, rule.wsched)
         ref = [(p - m) / (2 * beta) for p, m in zip(plus, minus)]
         ests = []
         for rep in range(REP):
@@ -368,7 +369,7 @@ def estimator(args):
 
 def evaluate(args):
     """Accuracy of a checkpoint's weights with several inference encoders."""
-    from eqspike.network import event as ev
+    from eqspike.network import event_reference as evref
     from eqspike.network.config import TrainConfig
     from eqspike.network.model import Network
     from eqspike.network.rules import get_rule
@@ -400,7 +401,7 @@ def evaluate(args):
     for i in range(0, n, 1000):
         x = data.x_test[i:i + 1000]
         u0 = np.zeros((len(x), int(off[-1])), np.float32)
-        _, _, u = ev.phase_rate(rule.spec, net.W, net.b, u0, x, np.zeros((len(x), sizes[-1]), np.float32),
+        _, _, u = evref.phase_rate(rule.spec, net.W, net.b, u0, x, np.zeros((len(x), sizes[-1]), np.float32),
                                 cfg.T1, 0.0, np.zeros(cfg.T1))
         ok += int((u[:, off[L]:].argmax(1) == data.y_test[i:i + 1000]).sum())
     print("rate inference of the same leaky network:", ok / n, flush=True)

@@ -12,8 +12,8 @@ postsynaptic neuron is a leaky membrane (``spiking.membrane_step``, leak
   and relaxes back (a rise followed by a slow fall).
 
 The weight change is accumulated by **the same functions the trainer's
-update uses** (``event.paired_spikes`` selects the spike a state change is
-paired with, ``event.spike_driven_update`` contracts spikes with state
+update uses** (``event_reference.paired_spikes`` selects the spike a state change is
+paired with, ``event_reference.spike_driven_update`` contracts spikes with state
 changes, ``spiking.averaging_weights`` gives w(t) = 1 here since the
 protocol is not at a phase end), and is reported against
 ``dt = t_post - t_pre`` (steps).  With ``same_step`` pairing the spike is
@@ -29,6 +29,7 @@ import numpy as np
 
 from eqspike.errors import ParameterError
 from eqspike.network import event as ev
+from eqspike.network import event_reference as evref
 from eqspike.network import spiking
 
 
@@ -72,8 +73,8 @@ def stdp_curve(pairing: str, dts, *, shape: str = "step", polarity: int = 1,
         t_pre = t_post - int(dt)
         S = np.zeros((T + 1, 1), np.float32)
         S[t_pre] = 1.0
-        P = ev.paired_spikes(S[:-1], S[1:], code) * w   # pairs with drho(t)
-        out[n] = float(ev.spike_driven_update(P, dR, theta)[0, 0])
+        P = evref.paired_spikes(S[:-1], S[1:], code) * w   # pairs with drho(t)
+        out[n] = float(evref.spike_driven_update(P, dR, theta)[0, 0])
     return out
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from eqspike.network import event as ev
+from eqspike.network import event_reference as evref
 from eqspike.network.config import TrainConfig
 from eqspike.network.rules import get_rule
 
@@ -41,7 +42,7 @@ def _fixed_state(rule, W, b, x):
     spec = rule.spec
     N = int(spec.offsets[-1])
     u0 = np.zeros((1, N), np.float32)
-    _, _, u0 = ev.phase_rate(spec, W, b, u0, x[None], np.zeros((1, SIZES[-1]), np.float32),
+    _, _, u0 = evref.phase_rate(spec, W, b, u0, x[None], np.zeros((1, SIZES[-1]), np.float32),
                              60, 0.0, np.zeros(60))
     return u0
 
@@ -62,8 +63,8 @@ def _spike_mean(rule, W, b, x, y, u0, common_noise):
 
 
 def _cep(rule, W, b, x, y, u0):
-    plus, _, _ = ev.phase_rate(rule.spec, W, b, u0, x[None], y[None], 20, 1.0, rule.wsched)
-    minus, _, _ = ev.phase_rate(rule.spec, W, b, u0, x[None], y[None], 20, -1.0, rule.wsched)
+    plus, _, _ = evref.phase_rate(rule.spec, W, b, u0, x[None], y[None], 20, 1.0, rule.wsched)
+    minus, _, _ = evref.phase_rate(rule.spec, W, b, u0, x[None], y[None], 20, -1.0, rule.wsched)
     return [(p - m) / 2.0 for p, m in zip(plus, minus)]
 
 

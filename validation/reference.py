@@ -1,6 +1,6 @@
 """The vectorised model's free (inference) phase, with every spike recorded.
 
-Same dynamics as :func:`eqspike.network.event.phase_dense` with beta = 0 and
+Same dynamics as :func:`eqspike.network.event_reference.phase_dense` with beta = 0 and
 no learning, built from the same pieces (:func:`eqspike.network.spiking.encode_step`,
 :func:`~eqspike.network.spiking.membrane_step`) and the rule's inference
 encoders (sigma-delta by default), but keeping the spike raster

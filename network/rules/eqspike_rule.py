@@ -43,6 +43,7 @@ import numpy as np
 from eqspike.errors import ParameterError
 from eqspike.params import param, validate
 from eqspike.network import event as ev
+from eqspike.network import event_reference as evref
 from eqspike.network import spiking
 from eqspike.network.rules import register
 
@@ -126,7 +127,7 @@ class EqSpikeRule:
 
     # ------------------------------------------------------------------ phases
     def _phase(self, path, net, st, y, T, t0, beta, seed, learn, sign, bufs, nz, spec=None):
-        fn = ev.phase_event if path == "event" else ev.phase_dense
+        fn = ev.phase_event if path == "event" else evref.phase_dense
         kw = {"nz": nz, "work": self._work} if path == "event" else {}
         return fn(spec or self.spec, net.W, net.b, st, y, T, t0, beta, seed, learn, self.wsched,
                   sign, bufs[0], bufs[1], **kw)
