@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 from eqspike.cli import main
-from eqspike.devices.profile import DeviceProfile
 
 SIDE, N_CLASSES = 6, 3
 
@@ -78,12 +77,6 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.setenv("EQSPIKE_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("EQSPIKE_DATA_DIR", raising=False)
     monkeypatch.setenv("EQSPIKE_MNIST_MIRRORS", "http://127.0.0.1:9/")
-
-
-@pytest.fixture
-def profile_json(tmp_path):
-    p = DeviceProfile.from_neurosim(1.0, -1.0, 64, write_energy_J=1e-12, name="nl1_64")
-    return str(p.to_json(tmp_path / "dev.json"))
 
 
 TINY = ["--n-train", "90", "--n-test", "30", "--epochs", "1", "--hidden", "8", "--T1", "20",

@@ -6,15 +6,8 @@ import pandas as pd
 import pytest
 
 from eqspike.cli import main
-from eqspike.devices.profile import DeviceProfile
 
 pytestmark = pytest.mark.slow  # trains tiny networks on MNIST (first call compiles numba kernels)
-
-
-@pytest.fixture
-def profile_json(tmp_path):
-    p = DeviceProfile.from_neurosim(1.0, -1.0, 64, write_energy_J=1e-12, name="nl1_64")
-    return str(p.to_json(tmp_path / "dev.json"))
 
 
 TINY = ["--n-train", "60", "--n-test", "40", "--epochs", "1", "--hidden", "12", "--T1", "20",
