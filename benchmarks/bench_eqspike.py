@@ -346,7 +346,7 @@ def estimator(args):
         ref = [(p - m) / (2 * beta) for p, m in zip(plus, minus)]
         ests = []
         for rep in range(REP):
-            bufs = ev.make_buffers(spec.sizes, ev.n_event_chunks(B))
+            bufs = ev.event_buffers(spec.sizes, B)
             for sgn in (1.0, -1.0):
                 st = ev.PhaseState(u0.copy(), np.zeros((B, N), np.float32), np.zeros((B, N), np.float32),
                                    np.full((B, N), np.nan, np.float32))
@@ -420,7 +420,7 @@ def main():
                          "every 4th, all usable CPUs)")
     ap.add_argument("--threading-layer", default=None, choices=("default", "omp", "tbb", "workqueue"),
                     help="numba threading layer (default $EQSPIKE_THREADING_LAYER or omp)")
-    ap.add_argument("--ref-rows", type=int, default=400_000,
+    ap.add_argument("--ref-rows", type=int, default=2_000_000,
                     help="rows added by the row-add reference per repeat")
     ap.add_argument("--n-batch1", type=int, default=1000, help="images for the batch-1 timing")
     ap.add_argument("--n-scale", type=int, default=6000,

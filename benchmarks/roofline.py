@@ -6,12 +6,18 @@ how fast this machine does exactly that, with no cleverness, at the current
 numba thread count, so the kernel's speed can be stated as a fraction of it:
 
 - :func:`rowadd_reference`: the same number of random 500-wide float32 rows of
-  a W of the same shape, summed in groups of 100 (about one image-step's input
-  spikes) into a fresh output vector per group, by plain numpy (gather and
-  sum, one thread) and by a plain numba loop (the row loop and the column
-  loop; ``prange`` over one stream per thread, each with its own output).
-  The better of the two is the reference.  Rows are drawn uniformly over
-  all 784 rows, so ``W`` (1.5 MB) is the working set; the kernel's rows are
+  a W of the same shape, added into an accumulator, by plain numpy (gather and
+  sum of groups of 100 rows, about one image-step's input spikes; one thread)
+  and by a plain numba loop (the row loop and the column loop).  The numba loop
+  works as the kernel does: ``streams`` independent streams (default 20, the
+  images of a batch), split statically over the threads, each stream adding its
+  own rows into **its own accumulator, allocated by the thread that uses it**
+  (no cache line shared by two threads: the reference of the first issue-14
+  session kept all streams' 2,000-byte accumulators side by side in one array,
+  so the last line of stream 0's and the first of stream 1's were the same
+  cache line, written by both threads on every row: it scaled 1.16x on 2 cores).
+  The better of numpy and numba is the reference.  Rows are drawn uniformly over
+  all 784 rows, so ``W`` (1.57 MB) is the working set; the kernel's rows are
   the pixels of one image (~150 rows), so it may exceed this reference.
 - :func:`memory_bandwidth`: a copy ``b[:] = a`` of 128 MiB (4x the L3 of the
   recorded machine), by numpy (one thread) and by a numba ``prange`` loop
@@ -31,23 +37,18 @@ from numba import njit, prange
 
 
 @njit(parallel=True, cache=True)
-def _rowadd_numba(W, idx, group, out, sink):
-    """Sum groups of ``group`` rows ``W[idx[...]]`` into ``out[stream]``; streams in parallel."""
-    S = out.shape[0]
+def _rowadd_numba(W, idx, res):
+    """Stream s adds the rows ``W[idx[s, :]]`` into its own accumulator; streams in
+    parallel (static split); ``res[s, 0]`` = a checksum (padded: 16 floats per stream)."""
+    S = idx.shape[0]
     n = W.shape[1]
-    n_groups = idx.shape[0] // group
     for s in prange(S):
-        o = out[s]
-        g0 = (s * n_groups) // S
-        g1 = ((s + 1) * n_groups) // S
-        for g in range(g0, g1):
+        acc = np.zeros(n, np.float32)   # thread-private, its own cache lines
+        for m in range(idx.shape[1]):
+            r = W[idx[s, m]]
             for j in range(n):
-                o[j] = 0.0
-            for m in range(g * group, (g + 1) * group):
-                r = W[idx[m]]
-                for j in range(n):
-                    o[j] += r[j]
-            sink[s] += o[0]
+                acc[j] += r[j]
+        res[s, 0] = acc[0] + acc[n - 1]
 
 
 def _rowadd_numpy(W, idx, group):
@@ -68,26 +69,32 @@ def _best(fn, repeats, cpu=False):
     return (best, best_cpu) if cpu else best
 
 
-def rowadd_reference(sizes=(784, 500), n_rows: int = 400_000, group: int = 100,
-                     repeats: int = 5, seed: int = 0) -> dict:
-    """Float adds per second of the plain row-add implementations (see module doc)."""
+def rowadd_reference(sizes=(784, 500), n_rows: int = 2_000_000, group: int = 100,
+                     repeats: int = 5, seed: int = 0, streams: int = 20) -> dict:
+    """Float adds per second of the plain row-add implementations (see module doc);
+    ``n_rows`` rows in all, ``streams`` streams of ``n_rows / streams`` rows each."""
     rng = np.random.default_rng(seed)
     W = rng.standard_normal(sizes).astype(np.float32)
-    n_rows = max(group, n_rows - n_rows % group)
-    idx = rng.integers(0, sizes[0], n_rows).astype(np.int64)
+    per = max(group, n_rows // streams)
+    n_rows = per * streams
+    idx = rng.integers(0, sizes[0], (streams, per)).astype(np.int64)
     threads = numba.get_num_threads()
-    out = np.zeros((threads, sizes[1]), np.float32)
-    sink = np.zeros(threads, np.float64)
-    _rowadd_numba(W, idx[:group * threads], group, out, sink)   # compile, not timed
+    res = np.zeros((streams, 16), np.float32)
+    _rowadd_numba(W, idx[:, :group], res)   # compile and first touch, not timed
     adds = float(n_rows) * sizes[1]
-    t_nb, c_nb = _best(lambda: _rowadd_numba(W, idx, group, out, sink), repeats, cpu=True)
-    t_np, c_np = _best(lambda: _rowadd_numpy(W, idx, group), max(1, repeats // 2), cpu=True)
-    nb, npy = adds / t_nb, adds / t_np
-    return {"threads": threads, "rows": n_rows, "row_width": sizes[1], "group": group,
+    t_nb, c_nb = _best(lambda: _rowadd_numba(W, idx, res), repeats, cpu=True)
+    flat = idx.ravel()
+    n_np = min(n_rows, 400_000)   # numpy: fewer rows (it is slower), same rate
+    t_np, c_np = _best(lambda: _rowadd_numpy(W, flat[:n_np], group), max(1, repeats // 2),
+                       cpu=True)
+    nb, npy = adds / t_nb, float(n_np) * sizes[1] / t_np
+    return {"threads": threads, "rows": n_rows, "streams": streams, "row_width": sizes[1],
+            "group": group,
             "numba_adds_per_s": nb, "numpy_adds_per_s": npy, "best_adds_per_s": max(nb, npy),
             "best_impl": "numba" if nb >= npy else "numpy",
             # per CPU-second of all threads: less sensitive to other jobs on the machine
-            "best_adds_per_cpu_s": max(adds / max(c_nb, 1e-9), adds / max(c_np, 1e-9))}
+            "best_adds_per_cpu_s": max(adds / max(c_nb, 1e-9),
+                                       float(n_np) * sizes[1] / max(c_np, 1e-9))}
 
 
 @njit(parallel=True, cache=True)

@@ -44,6 +44,11 @@ import numpy as np
 from numba import njit, prange
 
 from eqspike.network.spiking import COUNTER_STEPS
+# batch bookkeeping (chunks, pixel lists, buffers, reduction): its own module, re-exported
+from eqspike.network.event_batch import (apply_buffers, balanced_chunks,  # noqa: F401
+                                         event_buffers,
+                                         make_buffers, n_event_chunks, nonzero_lists,
+                                         reduce_buffers, scratch)
 
 PAIRINGS: dict[str, int] = {"same_step": 0, "delayed": 1, "both": 2}
 COMPUTE_PATHS = ("auto", "event", "dense")
@@ -123,13 +128,6 @@ def init_state(spec: PhaseSpec, x: np.ndarray) -> PhaseState:
         r[:, off[k]:off[k + 1]] = spec.act_fn(u[:, off[k]:off[k + 1]].copy())
     S = np.full((B, N), np.nan, np.float32)  # NaN marks "not drawn yet"
     return PhaseState(u, r, np.zeros((B, N), np.float32), S)
-
-
-def make_buffers(sizes, n_chunks: int):
-    """Zeroed update accumulators: per weight layer (n_chunks, n_k, n_k+1) and (n_chunks, n_k+1)."""
-    dW = tuple(np.zeros((n_chunks, a, b), np.float32) for a, b in zip(sizes[:-1], sizes[1:]))
-    db = tuple(np.zeros((n_chunks, b), np.float32) for b in sizes[1:])
-    return dW, db
 
 
 # ---------------------------------------------------------------------------- event path
@@ -270,31 +268,44 @@ def _sum_rows(M, rows, m, e, out, n):
 
 
 @njit(cache=True)
-def _chunk_input_update(dW0, sq, ptr, n_steps, Bc, b0, cvec, n0):
-    """``dW0[pixel, :] += sum of cvec[s, b, :]`` over the input spikes (s, b) of each pixel,
-    steps s < n_steps; spikes regrouped by pixel (counting sort), eight rows per pass."""
-    n1 = dW0.shape[1]
-    e = ptr[n_steps * Bc]
-    cnt = np.zeros(n0 + 1, np.int64)
+def _image_sort_input(sq, ptr, n_steps, b, B, n0, srt, sst):
+    """The input spikes of image ``b`` (steps s < n_steps) grouped by pixel (counting
+    sort, stable): pixel k's spikes are the flat rows ``s * B + b`` of ``cvec``
+    ``srt[sst[k]:sst[k+1]]``, in step order.  Read by :func:`_pixel_update`."""
+    e = ptr[n_steps]
+    for k in range(n0 + 1):
+        sst[k] = 0
     for m in range(e):
-        cnt[sq[m] + 1] += 1
+        sst[sq[m] + 1] += 1
     for k in range(n0):
-        cnt[k + 1] += cnt[k]
-    start = cnt.copy()
-    rows = np.empty(max(e, 1), np.int64)   # flat row (s * B + b) of cvec per spike
-    B = cvec.shape[1]
-    for g in range(n_steps * Bc):
-        s = g // Bc
-        row = s * B + b0 + (g - s * Bc)
-        for m in range(ptr[g], ptr[g + 1]):
+        sst[k + 1] += sst[k]
+    for s in range(n_steps):
+        row = s * B + b
+        for m in range(ptr[s], ptr[s + 1]):
             k = sq[m]
-            rows[cnt[k]] = row
-            cnt[k] += 1
-    cv2 = cvec.reshape(cvec.shape[0] * B, n1)
-    tmp = np.empty(n1, np.float32)
-    for k in range(n0):
-        if start[k + 1] > start[k]:
-            _sum_rows(cv2, rows, start[k], start[k + 1], tmp, n1)
+            pos = sst[k]
+            srt[pos] = row
+            sst[k] = pos + 1
+    for k in range(n0, 0, -1):   # back to starts
+        sst[k] = sst[k - 1]
+    sst[0] = 0
+
+
+@njit(inline="always")
+def _pixel_update(dW0, cv2, srt, sst, k0, k1, rows, tmp):
+    """``dW0[k, :] += sum of cvec rows`` of the input spikes of pixel k, for k0 <= k < k1,
+    all images of the batch: rows in image order, then step order (a fixed order: the
+    same sum for every thread count and split), eight rows per pass."""
+    B = sst.shape[0]
+    n1 = dW0.shape[1]
+    for k in range(k0, k1):
+        m = 0
+        for b in range(B):
+            for q in range(sst[b, k], sst[b, k + 1]):
+                rows[m] = srt[b, q]
+                m += 1
+        if m > 0:
+            _sum_rows(cv2, rows, 0, m, tmp, n1)
             dwr = dW0[k]
             for j in range(n1):
                 dwr[j] += tmp[j]
@@ -515,18 +526,54 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, sq, ptr, y, u, r, acc, S, T, 
                 S[p, b, o + idx_o[kk, v, m]] = 1.0
 
 
+@njit(inline="always")
+def _pixel_ranges(sst, n0, n_thr):
+    """Cuts of the pixels 0..n0 into ``n_thr`` contiguous ranges of about equal spike rows
+    (a deterministic function of the spikes), and the most rows of one pixel."""
+    B = sst.shape[0]
+    tot = 0
+    for b in range(B):
+        tot += sst[b, n0]
+    kcut = np.zeros(n_thr + 1, np.int64)
+    kcut[n_thr] = n0
+    acc_w = 0
+    mx = 1
+    g = 1
+    for k in range(n0):
+        m = 0
+        for b in range(B):
+            m += sst[b, k + 1] - sst[b, k]
+        acc_w += m
+        mx = max(mx, m)
+        while g < n_thr and acc_w * n_thr >= g * tot:
+            kcut[g] = k + 1
+            g += 1
+    while g < n_thr:
+        kcut[g] = n0
+        g += 1
+    return kcut, mx
+
+
 @njit(parallel=True, cache=True)
 def _phase_event(Ws, WTs, bs, off, enc, U_ptr, U_idx, sq, ptr, y, u, r, acc, S, T, t0, eps,
                  betas, theta, act_code, act_tab, act_lo, act_step, seed, learn, pairing,
                  wsched, signs, dWs, dbs, cvec, counts, out_counts, win_from, order, cptr,
-                 first_draw, n_update_steps):
-    """One phase, all three stages fused in one parallel region: per thread chunk of
-    images (chunk c: images ``order[cptr[c]:cptr[c+1]]``), its input spikes (:func:`_chunk_input_spikes`), its layers step by step
-    (:func:`_chunk_phase`) and its input-layer update rows (:func:`_chunk_input_update`,
-    ``n_update_steps`` steps; 0 = none).  The stages of a chunk touch only that
-    chunk's images and buffers, so no thread waits for another between them: one
-    fork/join per phase instead of three (each costs a thread wake-up, which on a
-    loaded machine is a scheduler latency of up to milliseconds)."""
+                 first_draw, n_update_steps, srt, sst):
+    """One phase in (at most) two parallel regions.
+
+    1. Per thread chunk of images (chunk c: images ``order[cptr[c]:cptr[c+1]]``),
+       one image at a time (its ``W[0]`` rows and its accumulators stay in L2): its
+       input spikes (:func:`_chunk_input_spikes`), its layers step by step
+       (:func:`_chunk_phase`, updates of ``W[k >= 1]`` and the biases into the
+       image's own slot), and its input spikes grouped by pixel
+       (:func:`_image_sort_input`).  An image touches only its own rows of every
+       array, so no thread waits for another within the region.
+    2. (learning) The input-layer rows ``dW[0][k] += sum of cvec rows`` per pixel,
+       threads over contiguous pixel ranges of equal spike count
+       (:func:`_pixel_update`): one ``dW[0]`` for the batch, no per-thread copy to
+       reduce, and the same sums whatever the thread count.
+
+    ``counts`` (B, L+1) per image; ``sq``, ``ptr``, ``srt``, ``sst`` per image."""
     B = u.shape[1]
     N = u.shape[2]
     L = off.shape[0] - 2
@@ -534,37 +581,30 @@ def _phase_event(Ws, WTs, bs, off, enc, U_ptr, U_idx, sq, ptr, y, u, r, acc, S, 
     epsf = np.float32(eps)
     n0 = off[1] - off[0]
     n_chunks = cptr.shape[0] - 1
+    upd = learn and n_update_steps > 0
     for c in prange(n_chunks):
-        cnt = np.zeros(L + 1, np.int64)
-        for q in range(cptr[c], cptr[c + 1]):   # one image at a time: its W[0] rows stay in L2
+        for q in range(cptr[c], cptr[c + 1]):
             b = order[q]
+            cnt = np.zeros(L + 1, np.int64)   # local: no shared cache line per step
             _chunk_input_spikes(b, b + 1, U_idx[U_ptr[b]:U_ptr[b + 1]], r, acc, S, T, t0,
-                                enc[0], th, seed, first_draw, N, off[0], sq[c], ptr[c])
-            _chunk_phase(b, b + 1, c, Ws, WTs, bs, off, enc, sq[c], ptr[c], y, u, r, acc, S,
+                                enc[0], th, seed, first_draw, N, off[0], sq[b], ptr[b])
+            _chunk_phase(b, b + 1, b, Ws, WTs, bs, off, enc, sq[b], ptr[b], y, u, r, acc, S,
                          T, t0, epsf, betas, th, act_code, act_tab, act_lo, act_step, seed,
                          learn, pairing, wsched, signs, dWs, dbs, cvec, cnt, out_counts,
                          win_from, first_draw)
-            if learn and n_update_steps > 0:
-                _chunk_input_update(dWs[0][c], sq[c], ptr[c], n_update_steps, 1, b, cvec, n0)
-        for k in range(L + 1):
-            counts[c, k] = cnt[k]
-
-
-def nonzero_lists(x: np.ndarray, n_chunks: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per contiguous group of images (``n_chunks`` groups), the pixels of ``x``
-    (B, n_0) nonzero in at least one image of the group, as CSR (ptr, idx); zero
-    pixels never spike.  The event kernel takes one group per image
-    (``n_chunks = B``) and recomputes the lists if given others."""
-    B = x.shape[0]
-    ptr = [0]
-    parts = []
-    for c in range(n_chunks):
-        b0, b1 = (c * B) // n_chunks, ((c + 1) * B) // n_chunks
-        idx = np.nonzero((x[b0:b1] > 0).any(axis=0))[0].astype(np.int64)
-        parts.append(idx)
-        ptr.append(ptr[-1] + len(idx))
-    idx = np.concatenate(parts) if parts else np.zeros(0, np.int64)
-    return np.asarray(ptr, np.int64), idx
+            if upd:
+                _image_sort_input(sq[b], ptr[b], n_update_steps, b, B, n0, srt[b], sst[b])
+            for k in range(L + 1):
+                counts[b, k] = cnt[k]
+    if upd:
+        kcut, mx = _pixel_ranges(sst, n0, n_chunks)
+        n1 = cvec.shape[2]
+        cv2 = cvec.reshape(cvec.shape[0] * B, n1)
+        dW0 = dWs[0][0]
+        for g in prange(n_chunks):
+            rows = np.empty(mx, np.int64)
+            tmp = np.empty(n1, np.float32)
+            _pixel_update(dW0, cv2, srt, sst, kcut[g], kcut[g + 1], rows, tmp)
 
 
 def phase_event(spec: PhaseSpec, W, b, st: PhaseState, y, T: int, t0: int, beta: float,
@@ -608,8 +648,10 @@ def phase_event_multi(spec: PhaseSpec, W, b, states, y, T: int, t0: int, betas, 
     B = states[0].u.shape[0]
     n0, n1 = int(spec.sizes[0]), int(spec.sizes[1])
     n_chunks = n_event_chunks(B)
-    if learn and dW_buf[0].shape[0] != n_chunks:
-        raise ValueError(f"update buffers have {dW_buf[0].shape[0]} chunks, need {n_chunks}")
+    if learn and (dW_buf[0].shape[0] < 1 or any(a.shape[0] != B for a in dW_buf[1:] + db_buf)):
+        raise ValueError("update buffers: need one slot for dW[0] and one per image (B = "
+                         f"{B}) for the others, got {[a.shape[0] for a in dW_buf + db_buf]} "
+                         "(event_batch.event_buffers)")
     if nz is None or len(nz[0]) != B + 1:   # per image
         nz = nonzero_lists(states[0].r[:, off[0]:off[1]], B)
     first = bool(np.isnan(states[0].S[0, 0]))
@@ -622,18 +664,23 @@ def phase_event_multi(spec: PhaseSpec, W, b, states, y, T: int, t0: int, betas, 
         S[...] = 0.0
     work = {} if work is None else work
     nU_max = int((nz[0][1:] - nz[0][:-1]).max()) if len(nz[1]) else 0
-    cap = (T + 1) * max(nU_max, 1) + 1   # spike lists of one image (reused per image)
-    sq = _scratch(work, "sq", (n_chunks, cap), np.int32)
-    ptr = _scratch(work, "ptr", (n_chunks, T + 2), np.int64)
-    cvec = _scratch(work, "cvec", (T + 1, B, n1), np.float32) if learn else \
-        np.zeros((1, 1, 1), np.float32)
+    cap = (T + 1) * max(nU_max, 1) + 1   # spike lists of one image
+    sq = scratch(work, "sq", (B, cap), np.int32)
+    ptr = scratch(work, "ptr", (B, T + 2), np.int64)
+    if learn:
+        cvec = scratch(work, "cvec", (T + 1, B, n1), np.float32)
+        srt = scratch(work, "srt", (B, cap), np.int64)
+        sst = scratch(work, "sst", (B, n0 + 1), np.int64)
+    else:
+        cvec = np.zeros((1, 1, 1), np.float32)
+        srt = sst = np.zeros((1, 1), np.int64)
     W0 = np.ascontiguousarray(W[0], dtype=np.float32)
     Ws = (W0,) + tuple(np.ascontiguousarray(w, dtype=np.float32) for w in W[1:])
     # feedback rows W[k].T (k >= 1); the input layer gets no feedback
     WTs = (np.zeros((1, 1), np.float32),) + tuple(np.ascontiguousarray(w.T, dtype=np.float32)
                                                   for w in W[1:])
     bs = tuple(np.asarray(v, dtype=np.float32) for v in b)
-    counts = np.zeros((n_chunks, L + 1), np.int64)
+    counts = np.zeros((B, L + 1), np.int64)
     out_counts = np.zeros((R, B, spec.sizes[-1]), np.int64)
     ws = np.zeros(max(T, 1), np.float32)
     ws[:T] = np.asarray(wsched[:T], np.float32) if learn else 0.0
@@ -647,60 +694,11 @@ def phase_event_multi(spec: PhaseSpec, W, b, states, y, T: int, t0: int, betas, 
                  int(spec.act_code), spec.act_tab, float(spec.act_lo), float(spec.act_step),
                  np.uint64(seed), bool(learn), int(spec.pairing), ws,
                  np.asarray(signs, np.float64), dW_buf, db_buf, cvec, counts, out_counts,
-                 int(T - spec.readout_window), order, cptr, first, int(n_upd))
+                 int(T - spec.readout_window), order, cptr, first, int(n_upd), srt, sst)
     if R > 1:
         for p, s in enumerate(states):
             s.u, s.r, s.acc, s.S = u[p], r[p], acc[p], S[p]
     return counts.sum(axis=0), out_counts
-
-
-def balanced_chunks(work: np.ndarray, n_chunks: int) -> tuple[np.ndarray, np.ndarray]:
-    """Images split into ``n_chunks`` chunks of about equal ``work`` (one per image).
-
-    Greedy, largest first, each image to the chunk with the least work so far
-    (ties: the lower chunk); images keep their order within a chunk.  Returns
-    (order, cptr): chunk c holds images ``order[cptr[c]:cptr[c+1]]``.  A
-    deterministic function of ``work``, so results do not depend on timing.
-    The phase ends when its slowest chunk does.  Input work (sum of pixel
-    intensities) of the heaviest chunk over the mean, MNIST training set in
-    batches of 20: contiguous split 5.4 % (2 chunks) / 14.3 % (4), this split
-    0.4 % / 1.7 %.
-    """
-    B = len(work)
-    n_chunks = max(1, min(int(n_chunks), B))
-    w = np.asarray(work, np.float64) + 1e-3 * (float(np.mean(work)) if B else 0.0) + 1e-12
-    load = np.zeros(n_chunks)
-    owner = np.empty(B, np.int64)
-    for b in np.argsort(-w, kind="stable"):
-        c = int(np.argmin(load))
-        owner[b] = c
-        load[c] += w[b]
-    order = np.argsort(owner, kind="stable").astype(np.int64)
-    cptr = np.zeros(n_chunks + 1, np.int64)
-    cptr[1:] = np.cumsum(np.bincount(owner, minlength=n_chunks))
-    return order, cptr
-
-
-def _scratch(work: dict, name: str, shape: tuple, dtype) -> np.ndarray:
-    """A scratch array of ``shape`` from ``work`` (reused when large enough)."""
-    size = int(np.prod(shape))
-    a = work.get(name)
-    if a is None or a.size < size or a.dtype != dtype:
-        a = work[name] = np.empty(max(size, 1), dtype)
-    return a[:size].reshape(shape)
-
-
-@njit
-def _num_threads():
-    return numba.get_num_threads()
-
-
-def n_event_chunks(B: int) -> int:
-    """Thread chunks of the event kernel (one update buffer each): one per numba thread.
-
-    (Read in compiled code: ``numba.get_num_threads()`` from Python takes a
-    process lock on each call: 6.5 us against 2.3 us, several calls per batch.)"""
-    return max(1, min(B, _num_threads()))
 
 
 class PathChooser:
@@ -733,45 +731,3 @@ class PathChooser:
     @staticmethod
     def clock() -> float:
         return time.perf_counter()
-
-
-@njit(parallel=True, cache=True)
-def _reduce_chunks(buf, scale, out, touched):
-    """``out = scale * buf.sum(axis=0)`` and ``buf[...] = 0``, rows in parallel; rows
-    with ``touched[i]`` False are known to be zero in ``buf``: only ``out`` is zeroed."""
-    C = buf.shape[0]
-    n = buf.shape[1]
-    m = buf.shape[2]
-    for i in prange(n):
-        for j in range(m):
-            out[i, j] = 0.0
-        if not touched[i]:
-            continue
-        for c in range(C):
-            for j in range(m):
-                out[i, j] += buf[c, i, j]
-                buf[c, i, j] = 0.0
-        for j in range(m):
-            out[i, j] *= scale
-
-
-def reduce_buffers(dW_buf, db_buf, scales, rows0=None) -> tuple[list, list]:
-    """Per-layer ``scale_k * sum over thread chunks`` of the accumulators, which are
-    zeroed for reuse (one parallel pass instead of sum + scale + a fresh zeroed buffer).
-
-    ``rows0``: optional indices of the rows of ``dW[0]`` that may be nonzero (the
-    input pixels that are nonzero in some image of the batch: a pixel at 0 never
-    spikes, so the event kernel never writes its row); the other rows are neither
-    read nor cleared, which at batch 1 (~150 of 784 pixels) saves most of the pass."""
-    dW, db = [], []
-    for k, (buf, bbuf, sc) in enumerate(zip(dW_buf, db_buf, scales)):
-        touched = np.ones(buf.shape[1], np.bool_)
-        if k == 0 and rows0 is not None:
-            touched[:] = False
-            touched[np.asarray(rows0, np.int64)] = True
-        out = np.empty(buf.shape[1:], np.float32)
-        _reduce_chunks(buf, np.float32(sc), out, touched)
-        dW.append(out)
-        db.append(np.float32(sc) * bbuf.sum(axis=0))
-        bbuf[...] = 0.0
-    return dW, db

@@ -51,7 +51,7 @@ def _spike_mean(rule, W, b, x, y, u0, common_noise):
     spec = rule.spec
     off = spec.offsets
     N = int(off[-1])
-    bufs = ev.make_buffers(spec.sizes, ev.n_event_chunks(M))
+    bufs = ev.event_buffers(spec.sizes, M)
     for sign, seed in ((1.0, 11), (-1.0, 11 if common_noise else 12)):
         st = ev.PhaseState(np.repeat(u0, M, 0), np.zeros((M, N), np.float32),
                            np.zeros((M, N), np.float32), np.full((M, N), np.nan, np.float32))
@@ -108,7 +108,7 @@ def test_common_noise_reduces_variance_of_single_runs():
     for common in (True, False):
         ests = []
         for g in range(8):   # 8 estimates, each from n stochastic runs
-            bufs = ev.make_buffers(spec.sizes, ev.n_event_chunks(n))
+            bufs = ev.event_buffers(spec.sizes, n)
             for sign, seed in ((1.0, 100 + g), (-1.0, (100 + g) if common else (200 + g))):
                 st = ev.PhaseState(np.repeat(u0, n, 0), np.zeros((n, N), np.float32),
                                    np.zeros((n, N), np.float32), np.full((n, N), np.nan, np.float32))

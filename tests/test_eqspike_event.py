@@ -108,8 +108,8 @@ def test_side_by_side_phases_equal_sequential(encoder, pairing):
     x[x < 0.5] = 0.0
     y = np.eye(5, dtype=np.float32)[np.arange(7) % 5]
     st0, _, _ = rule._free("event", net, x, 11, None)
-    spec, n_ch = rule.spec, ev.n_event_chunks(7)
-    seq_bufs, multi_bufs = ev.make_buffers(sizes, n_ch), ev.make_buffers(sizes, n_ch)
+    spec = rule.spec
+    seq_bufs, multi_bufs = ev.event_buffers(sizes, 7), ev.event_buffers(sizes, 7)
     seq_states, seq_counts = [], np.zeros(3, np.int64)
     for sign in (1.0, -1.0):
         st = st0.copy()

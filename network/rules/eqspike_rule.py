@@ -44,6 +44,7 @@ from eqspike.errors import ParameterError
 from eqspike.params import param, validate
 from eqspike.network import event as ev
 from eqspike.network import event_reference as evref
+from eqspike.network import event_train as evtrain
 from eqspike.network import spiking
 from eqspike.network.rules import register
 
@@ -124,6 +125,9 @@ class EqSpikeRule:
         self.chooser = ev.PathChooser(p.compute)
         self._bufs: dict = {}
         self._work: dict = {}   # scratch arrays of the event kernels, reused across batches
+        # event path, defaults: free and nudged phases in one call (False: phase by phase;
+        # the same result, tests/test_event_threads.py)
+        self.fuse_phases = True
 
     # ------------------------------------------------------------------ phases
     def _phase(self, path, net, st, y, T, t0, beta, seed, learn, sign, bufs, nz, spec=None):
@@ -156,14 +160,28 @@ class EqSpikeRule:
         t_start = self.chooser.clock()
         nz = ev.nonzero_lists(x, x.shape[0]) if path == "event" else None
         seed_free = int(self.rng.integers(1, 2**63 - 1))
-        st0, pred, c_free = self._free(path, net, x, seed_free, nz)
-        n_chunks = ev.n_event_chunks(B) if path == "event" else 1
-        bufs = self._bufs.get(n_chunks)
+        key = (path, B)
+        bufs = self._bufs.get(key)
         if bufs is None:   # accumulators are reused: reduce_buffers zeroes them
-            bufs = self._bufs[n_chunks] = ev.make_buffers(self.spec.sizes, n_chunks)
+            bufs = self._bufs[key] = (ev.event_buffers(self.spec.sizes, B) if path == "event"
+                                      else ev.make_buffers(self.spec.sizes, 1))
         signs = (1.0, -1.0) if cfg.symmetric_nudging else (1.0,)
-        c_nudged = np.zeros_like(c_free)
         T1, T2 = int(cfg.T1), int(cfg.T2)
+        if (path == "event" and p.common_noise and len(signs) > 1 and p.n_samples == 1
+                and self.fuse_phases):
+            # the defaults: free and nudged phases of each image in one compiled call
+            # (network/event_train.py; the same result as the phase-by-phase calls below)
+            seed_n = int(self.rng.integers(1, 2**63 - 1))
+            st0, c_free, outc, c_nudged = evtrain.train_batch_event(
+                self.spec, net.W, net.b, x, y, T1, T2, [sg * cfg.beta for sg in signs],
+                list(signs), seed_free, seed_n, self.wsched, bufs[0], bufs[1], nz, self._work)
+            off = self.spec.offsets
+            L = len(self.spec.sizes) - 1
+            pred = spiking.readout(st0.u[:, off[L]:off[L + 1]], outc, self.p.readout)
+            return self._finish(net, x, B, path, bufs, lrs, signs, pred, c_free, c_nudged,
+                                t_start)
+        st0, pred, c_free = self._free(path, net, x, seed_free, nz)
+        c_nudged = np.zeros_like(c_free)
         for s in range(p.n_samples):
             seed_n = int(self.rng.integers(1, 2**63 - 1))
             if path == "event" and p.common_noise and len(signs) > 1:
@@ -181,9 +199,16 @@ class EqSpikeRule:
                 c, _ = self._phase(path, net, st, y, T2, T1, sign * cfg.beta, seed,
                                    True, sign, bufs, nz)
                 c_nudged += c
+        return self._finish(net, x, B, path, bufs, lrs, signs, pred, c_free, c_nudged, t_start)
+
+    def _finish(self, net, x, B, path, bufs, lrs, signs, pred, c_free, c_nudged, t_start):
+        """Apply the accumulated update; the batch's statistics."""
+        cfg, p = self.cfg, self.p
+        T1, T2 = int(cfg.T1), int(cfg.T2)
         scale = 1.0 / (cfg.beta * len(signs) * B * p.n_samples)
-        dW, db = ev.reduce_buffers(bufs[0], bufs[1], [lr * scale for lr in lrs])
-        net.apply_update(dW, db)
+        # the event kernel writes only the dW[0] rows of pixels nonzero in the batch
+        rows0 = np.flatnonzero(x.max(axis=0) > 0) if path == "event" else None
+        ev.apply_buffers(net, bufs[0], bufs[1], [lr * scale for lr in lrs], rows0=rows0)
         self.chooser.record(path, self.chooser.clock() - t_start)
         n_phases = len(signs) * p.n_samples
         return {"pred": pred,
