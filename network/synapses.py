@@ -204,6 +204,9 @@ class DeviceSynapses:
         self._work: dict[int, tuple] = {}
         #: per layer, the residual of the ``accumulate`` policy (weight units; zeros otherwise)
         self.resid: list[np.ndarray] = []
+        #: ``accumulate``: visit only rows with an update or a carry (exact; False = all rows)
+        self.skip_idle_rows = True
+        self._carry: list | None = None   # per layer, rows to visit even with no update
 
     # ---------------------------------------------------------------- helpers
     def _w_scale(self, k: int) -> float:
@@ -256,6 +259,7 @@ class DeviceSynapses:
         (quantised, bounded) weights back into ``net.W``.  Pulses go to
         :attr:`init_counts`.
         """
+        self._carry = None
         cfg = self.config
         w_max = cfg.w_max_for(net.n_layers)
         self.g_ref = [cfg.g_ref_S if cfg.g_ref_S > 0 else self.device.range / w for w in w_max]
@@ -297,6 +301,17 @@ class DeviceSynapses:
         if cfg.refresh == "periodic" and self.n_updates % cfg.refresh_every == 0:
             self.refresh(net)
 
+    def _carry_rows(self, k: int, n_rows: int) -> np.ndarray:
+        """Per row of layer k: whether it must be visited even with a zero update (its
+        devices changed since it last got no pulse).  All set after attach, load and
+        refresh (``self._carry`` is dropped there)."""
+        carry = getattr(self, "_carry", None)
+        if carry is None or len(carry) <= k or carry[k] is None or len(carry[k]) != n_rows:
+            if carry is None or len(carry) != len(self.u_p):
+                carry = self._carry = [None] * len(self.u_p)
+            carry[k] = np.ones(n_rows, np.bool_)
+        return carry[k]
+
     def _inv_step(self, k: int, u: np.ndarray, s: np.ndarray, up: bool) -> np.ndarray:
         """1 / (weight change of one pulse) for devices at ``u`` with d2d scale ``s``."""
         step = (self.device.step_up(u) if up else self.device.step_down(u)) * s
@@ -309,6 +324,12 @@ class DeviceSynapses:
     def _refresh_cache(self, k: int, idx: np.ndarray | None = None, which: str = "pm") -> None:
         """Recompute the cached inverse steps of layer k (all synapses, or ``idx`` of the
         devices named in ``which``: 'p' = G+, 'm' = G-)."""
+        carry = self._carry
+        if carry is not None and k < len(carry) and carry[k] is not None:
+            if idx is None:   # the steps change: the residuals must be looked at again
+                carry[k][:] = True
+            elif idx.size:
+                carry[k][np.asarray(idx) // self.u_p[k].shape[1]] = True
         want_down = self.config.scheme == "balanced"
         if idx is None:
             self._inv[k] = {}
@@ -364,7 +385,18 @@ class DeviceSynapses:
             n_buf = self._work.setdefault(("n", k), np.empty(dw.size, np.int32))
             pos_buf = self._work.setdefault(("pos", k), np.empty(dw.size, np.uint8))
             seed = np.uint64(self.rng.integers(0, 2**63 - 1))
-            if cfg.policy == "accumulate":   # no random stream: threads over synapse chunks
+            if cfg.policy == "accumulate" and self.skip_idle_rows:
+                # no random stream: threads over rows; rows with no update and no carry
+                # are skipped (exact: tests/test_hardware_synapses.py)
+                import numba
+                from ._synapse_kernels import count_accumulate_rows
+                carry = self._carry_rows(k, dw.shape[0])
+                m = count_accumulate_rows(dw.reshape(-1), inv["up_p"].reshape(-1),
+                                          inv["up_m"].reshape(-1), int(cfg.max_pulses),
+                                          int(max(1, min(numba.get_num_threads(), dw.shape[0]))),
+                                          idx_buf, n_buf, self.resid[k].reshape(-1), pos_buf,
+                                          carry, int(dw.shape[1]))
+            elif cfg.policy == "accumulate":   # no random stream: threads over synapse chunks
                 import numba
                 m = count_accumulate(dw.reshape(-1), inv["up_p"].reshape(-1),
                                      inv["up_m"].reshape(-1), int(cfg.max_pulses),
@@ -455,6 +487,7 @@ class DeviceSynapses:
 
     def refresh(self, net: Any) -> int:
         """Re-program saturating pairs to the same weight; returns how many pairs."""
+        self._carry = None   # re-programmed pairs: every row is visited next time
         total = 0
         for k in range(len(self.u_p)):
             mask = self.saturating(k)
@@ -508,6 +541,7 @@ class DeviceSynapses:
 
     def load_state(self, arrays: dict[str, np.ndarray]) -> None:
         """Restore what :meth:`state` returned."""
+        self._carry = None
         if "dev_meta" not in arrays:
             raise ParameterError("checkpoint holds no device-synapse state (dev_meta missing)")
         meta = json.loads(bytes(np.asarray(arrays["dev_meta"], dtype=np.uint8)).decode("utf-8"))

@@ -343,3 +343,31 @@ def test_parallel_accumulate_kernel_equals_the_sequential_one(n_chunks):
     np.testing.assert_array_equal(n1, n2)
     np.testing.assert_array_equal(p1, p2)
     np.testing.assert_array_equal(r1, r2)
+
+
+@pytest.mark.parametrize("max_pulses,refresh", [(8, "none"), (2, "periodic")])
+def test_accumulate_skipping_idle_rows_is_exact(max_pulses, refresh):
+    """Rows with no update and no carry are skipped: the same pulses, residuals and weights
+    as visiting every synapse (capped counts leave residuals above a step: carried)."""
+    prof = DeviceProfile.from_neurosim(1.0, -1.0, 64, c2c_sigma=0.01)
+    rng = np.random.default_rng(5)
+    dws = []
+    for i in range(12):
+        d = rng.normal(0, 0.03, (40, 10)).astype(np.float32)
+        d[rng.random(40) < 0.6] = 0.0          # idle rows (pixels at 0 in the whole batch)
+        if i % 4 == 3:
+            d[:] = 0.0                           # a batch with no update at all
+        dws.append(d)
+    out = []
+    for skip in (True, False):
+        net, syn = make(prof, shape=(40, 10), W0=0.05, policy="accumulate",
+                        max_pulses=max_pulses, refresh=refresh, refresh_every=3, seed=3)
+        syn.skip_idle_rows = skip
+        for d in dws:
+            net.apply_update([d], [None])
+        out.append((net.W[0].copy(), syn.u_p[0].copy(), syn.u_m[0].copy(),
+                    syn.resid[0].copy(), syn.take_counts()))
+    a, b = out
+    for x, y in zip(a[:4], b[:4]):
+        np.testing.assert_array_equal(x, y)
+    assert a[4] == b[4] and a[4][0]["up"] > 0
