@@ -260,42 +260,47 @@ def device_speed(args):
     n = args.n_train or 1000
     rows = []
     print(f"# device-aware speed, {args.device}, {n} images; {_uptime()}", flush=True)
-    for t in tlist:
-        numba.set_num_threads(t)
-        for kind in ("ideal", "device"):
-            cfg = TrainConfig(rule="eqspike", beta=1.0, lrs=(0.1, 0.03),
-                              rule_params={"compute": "event"})
-            net = Network.init(cfg.sizes, np.random.default_rng(0))
-            if kind == "device":
-                net.synapses = DeviceSynapses(prof, DeviceSynapseConfig(
-                    w_max=(0.07, 0.14), policy="accumulate"))   # as bench_hardware.py
-                net.synapses.attach(net)
-            rule = get_rule("eqspike")(cfg, np.random.default_rng(1))
-            syn = net.synapses
-            spent = [0.0]
-            apply0 = syn.apply
+    batches = [int(v) for v in args.batches.split(",")]
+    for batch in batches:
+        for t in tlist:
+            numba.set_num_threads(t)
+            for kind in ("ideal", "device", "device, all rows"):
+                cfg = TrainConfig(rule="eqspike", beta=1.0, lrs=(0.1, 0.03), batch_size=batch,
+                                  rule_params={"compute": "event"})
+                net = Network.init(cfg.sizes, np.random.default_rng(0))
+                if kind != "ideal":
+                    net.synapses = DeviceSynapses(prof, DeviceSynapseConfig(
+                        w_max=(0.07, 0.14), policy="accumulate"))   # as bench_hardware.py
+                    net.synapses.skip_idle_rows = kind == "device"   # rows with activity only
+                    net.synapses.attach(net)
+                rule = get_rule("eqspike")(cfg, np.random.default_rng(1))
+                syn = net.synapses
+                spent = [0.0]
+                apply0 = syn.apply
 
-            def timed(*a, _f=apply0, **k):
-                t0 = time.perf_counter()
-                r = _f(*a, **k)
-                spent[0] += time.perf_counter() - t0
-                return r
-            syn.apply = timed
-            Y = np.eye(10, dtype=np.float32)[data.y_train[:n]]
-            rule.train_batch(net, data.x_train[:20], Y[:20], cfg.lrs)   # compile, not timed
-            spent[0] = 0.0
-            t0, c0 = time.perf_counter(), time.process_time()
-            for i in range(0, n, 20):
-                rule.train_batch(net, data.x_train[i:i + 20], Y[i:i + 20], cfg.lrs)
-            w, c = time.perf_counter() - t0, time.process_time() - c0
-            rows.append({"threads": t, "synapses": kind, "n_train": n, "wall_s_per_60k": w * 60000 / n,
-                         "cpu_s_per_60k": c * 60000 / n, "apply_s_per_60k": spent[0] * 60000 / n,
-                         "load": _uptime()})
-            print(json.dumps(rows[-1]), flush=True)
-    print("\n| threads | synapses | wall s / 60k | CPU s / 60k | of which synapse apply s / 60k |")
-    print("|---|---|---|---|---|")
+                def timed(*a, _f=apply0, **k):
+                    t0 = time.perf_counter()
+                    r = _f(*a, **k)
+                    spent[0] += time.perf_counter() - t0
+                    return r
+                if kind != "ideal":   # (ideal: the fused update in event_batch.apply_buffers)
+                    syn.apply = timed
+                Y = np.eye(10, dtype=np.float32)[data.y_train[:n]]
+                rule.train_batch(net, data.x_train[:batch], Y[:batch], cfg.lrs)   # compile
+                spent[0] = 0.0
+                t0, c0 = time.perf_counter(), time.process_time()
+                for i in range(0, n, batch):
+                    rule.train_batch(net, data.x_train[i:i + batch], Y[i:i + batch], cfg.lrs)
+                w, c = time.perf_counter() - t0, time.process_time() - c0
+                rows.append({"batch": batch, "threads": t, "synapses": kind, "n_train": n,
+                             "wall_s_per_60k": w * 60000 / n, "cpu_s_per_60k": c * 60000 / n,
+                             "apply_s_per_60k": spent[0] * 60000 / n,
+                             "W0_sum": float(net.W[0].sum()), "load": _uptime()})
+                print(json.dumps(rows[-1]), flush=True)
+    print("\n| batch | threads | synapses | wall s / 60k | CPU s / 60k | of which synapse apply s / 60k |")
+    print("|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['threads']} | {r['synapses']} | {r['wall_s_per_60k']:.1f} | "
+        print(f"| {r['batch']} | {r['threads']} | {r['synapses']} | {r['wall_s_per_60k']:.1f} | "
               f"{r['cpu_s_per_60k']:.1f} | {r['apply_s_per_60k']:.1f} |")
     if args.out:
         from eqspike import atomic
@@ -420,6 +425,7 @@ def main():
                          "every 4th, all usable CPUs)")
     ap.add_argument("--threading-layer", default=None, choices=("default", "omp", "tbb", "workqueue"),
                     help="numba threading layer (default $EQSPIKE_THREADING_LAYER or omp)")
+    ap.add_argument("--batches", default="20,1", help="device-speed: batch sizes")
     ap.add_argument("--ref-rows", type=int, default=2_000_000,
                     help="rows added by the row-add reference per repeat")
     ap.add_argument("--n-batch1", type=int, default=1000, help="images for the batch-1 timing")
