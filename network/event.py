@@ -49,6 +49,7 @@ from eqspike.network.event_batch import (apply_buffers, balanced_chunks,  # noqa
                                          event_buffers,
                                          make_buffers, n_event_chunks, nonzero_lists,
                                          reduce_buffers, scratch)
+from eqspike.network.event_batch import pad16 as _pad16
 
 PAIRINGS: dict[str, int] = {"same_step": 0, "delayed": 1, "both": 2}
 COMPUTE_PATHS = ("auto", "event", "dense")
@@ -668,7 +669,7 @@ def phase_event_multi(spec: PhaseSpec, W, b, states, y, T: int, t0: int, betas, 
     sq = scratch(work, "sq", (B, cap), np.int32)
     ptr = scratch(work, "ptr", (B, T + 2), np.int64)
     if learn:
-        cvec = scratch(work, "cvec", (T + 1, B, n1), np.float32)
+        cvec = scratch(work, "cvec", (T + 1, B, _pad16(n1)), np.float32)
         srt = scratch(work, "srt", (B, cap), np.int64)
         sst = scratch(work, "sst", (B, n0 + 1), np.int64)
     else:

@@ -223,10 +223,20 @@ def _network_apply_update():
     return Network.apply_update
 
 
+def pad16(n: int) -> int:
+    """``n`` rounded up to a multiple of 16 (float32: 64 bytes, one cache line): rows of
+    per-image scratch arrays padded so that two images never share a cache line."""
+    return (int(n) + 15) // 16 * 16
+
+
 def scratch(work: dict, name: str, shape: tuple, dtype) -> np.ndarray:
-    """A scratch array of ``shape`` from ``work`` (reused when large enough)."""
+    """A scratch array of ``shape`` from ``work`` (reused when large enough), starting on
+    a 64-byte boundary (with :func:`pad16` rows, each row starts a cache line)."""
     size = int(np.prod(shape))
+    item = np.dtype(dtype).itemsize
+    extra = 64 // item
     a = work.get(name)
-    if a is None or a.size < size or a.dtype != dtype:
-        a = work[name] = np.empty(max(size, 1), dtype)
-    return a[:size].reshape(shape)
+    if a is None or a.size < size + extra or a.dtype != dtype:
+        a = work[name] = np.empty(max(size, 1) + extra, dtype)
+    o = (-a.ctypes.data % 64) // item
+    return a[o:o + size].reshape(shape)

@@ -28,6 +28,7 @@ from eqspike.network.event import (PAIRINGS, PhaseSpec, PhaseState, _chunk_input
                                    _chunk_phase, _image_sort_input, _pixel_ranges,
                                    _pixel_update)
 from eqspike.network.event_batch import balanced_chunks, n_event_chunks, scratch
+from eqspike.network.event_batch import pad16 as _pad16
 
 
 @njit(parallel=True, cache=True)
@@ -118,7 +119,7 @@ def train_batch_event(spec: PhaseSpec, W, b, x, y, T1: int, T2: int, betas, sign
     cap = (T + 1) * max(nU_max, 1) + 1
     sq = scratch(work, "sq", (B, cap), np.int32)
     ptr = scratch(work, "ptr", (B, T + 2), np.int64)
-    cvec = scratch(work, "cvec", (T2 + 1, B, n1), np.float32)
+    cvec = scratch(work, "cvec", (T2 + 1, B, _pad16(n1)), np.float32)
     srt = scratch(work, "srt", (B, cap), np.int64)
     sst = scratch(work, "sst", (B, n0 + 1), np.int64)
     u2 = np.empty((R, B, N), np.float32)
