@@ -18,7 +18,8 @@ def _py(code: str, **env) -> subprocess.CompletedProcess:
 
 def test_importing_the_kernels_sets_no_environment():
     """Used to fail: network/event.py set OMP_WAIT_POLICY at import."""
-    r = _py("import os, eqspike.network.event, eqspike.network.rules.eqspike_rule;"
+    r = _py("import os, eqspike.network.event, eqspike.network.event_batch, "
+            "eqspike.network.event_train, eqspike.network.rules.eqspike_rule;"
             "print(os.environ.get('OMP_WAIT_POLICY', 'unset'))")
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "unset"
