@@ -204,7 +204,8 @@ def apply_buffers(net, dW_buf, db_buf, scales, rows0=None) -> None:
     from eqspike.network.model import IdealSynapses
     syn = net.synapses
     plain = (type(syn).apply is IdealSynapses.apply and "apply" not in vars(syn)
-             and all(w.dtype == np.float32 and w.flags.c_contiguous for w in net.W)
+             and all(isinstance(w, np.ndarray) and w.dtype == np.float32
+                     and w.flags.c_contiguous for w in net.W)
              and type(net).apply_update is _network_apply_update())
     if not plain:
         dW, db = reduce_buffers(dW_buf, db_buf, scales, rows0)
