@@ -79,6 +79,35 @@ def test_reference_free_phase_is_the_rules_prediction(tiny_run):
         assert np.allclose((net.g_pos[k] - net.g_neg[k]) / net.g_ref[k], net.W[k], atol=1e-6)
 
 
+def test_ledger_estimate_assigns_every_ledger_term_to_one_side(tiny_run):
+    # like for like (issue 13): each of the ledger's inference terms is either compared with an
+    # ngspice supply (neurons, reads) or listed as not in the netlist; none is dropped
+    from eqspike.validation.compare import ledger_estimate
+    from eqspike.validation.reference import free_phase
+    from eqspike.validation.runfolder import load_run
+    from eqspike.validation.small_net import tiny_dataset
+    net = load_run(tiny_run)
+    x = tiny_dataset().x_test[:3]
+    fp = free_phase(net, x)
+    for b in range(3):
+        e = ledger_estimate(net, fp.counts()[b], T1, x=fp.x[b], active_steps=fp.active_steps[b],
+                            counts_end=fp.S_end[b])
+        assert e["ledger_simulated_blocks_J"] + e["ledger_not_simulated_J"] == pytest.approx(
+            e["ledger_total_J"], rel=1e-12)
+        assert e["ledger_neurons_J"] == pytest.approx(
+            e["ledger_spikes_J"] + e["ledger_active_floor_J"] + e["ledger_leakage_J"], rel=1e-12)
+        # the input rows are priced at the G of the pixels that spike: exactly the per-cell sum
+        # for an image whose spikes follow its intensities (sigma-delta), within 5 %
+        n_in = fp.counts()[b, :SIZES[0]].astype(float)
+        exact = net.crossbar.read_voltage_V ** 2 * net.crossbar.read_pulse_width_s * float(
+            n_in @ (net.g_pos[0] + net.g_neg[0]).sum(axis=1))
+        w0 = ledger_estimate(net, fp.counts()[b] * np.r_[np.ones(SIZES[0]), np.zeros(sum(SIZES[1:]))],
+                             T1, x=fp.x[b])["ledger_reads_J"] - ledger_estimate(
+            net, np.zeros(sum(SIZES)), T1, x=fp.x[b])["ledger_reads_J"]
+        wire = net.crossbar.line_energy_J(2 * SIZES[1]) * n_in.sum()
+        assert w0 - wire == pytest.approx(exact, rel=0.05)
+
+
 def test_netlists_hold_every_cell_and_the_feedback_array(tiny_run):
     from eqspike.validation.netlist import CircuitOptions, build_netlist, input_array_netlist
     from eqspike.validation.reference import free_phase

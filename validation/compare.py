@@ -17,14 +17,14 @@ Per image and circuit configuration:
   later are outside the phase.  Without this the circuit would be credited
   with up to one extra step of integration (the unaligned total is kept as
   ``spikes_spice_unaligned``);
-- **energy**: ngspice's supply energy (neurons' ``vdd`` + read drivers)
-  against the energy ledger's estimate for that image
-  (:class:`eqspike.network.energy.EnergyLedger` fed with the model's spikes
-  of that image and the array's mean G+ / G-), restricted to the blocks the
-  netlist contains (spike generators of layers 1..L and their leakage,
-  synaptic reads; the input encoders are ideal sources in the netlist), and
-  a rate-aware variant that prices each neuron's spikes at the profile's
-  energy per spike at that neuron's rate (``energy_per_spike_at``).
+- **energy**: ngspice's supply energy against the energy ledger's estimate for that image
+  (:class:`eqspike.network.energy.EnergyLedger` fed with the model's spikes of that image in
+  ngspice's window, the image's pixels and each neuron's steps with a positive membrane), block
+  by block (:func:`ledger_estimate`): the spike generators' ``vdd`` against spikes + active floor
+  + leakage of layers 1..L, the read drivers against synaptic events + row wire; the ledger's
+  terms for blocks the netlist does not hold are listed apart.  A rate-aware variant prices each
+  neuron's spikes at the profile's energy per spike at that neuron's rate
+  (``energy_per_spike_at``).
 """
 from __future__ import annotations
 
