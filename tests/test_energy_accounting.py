@@ -183,7 +183,7 @@ def _law_neuron():
 
 
 def test_active_floor_is_priced_on_the_active_neuron_steps_the_rule_reports():
-    # issue 13: pricing every hidden neuron as active put the ledger 40 % above ngspice
+    # issue 13: pricing every hidden neuron as active put the ledger 38 % above ngspice
     neuron = _law_neuron()
     led = EnergyLedger((4, 10), neuron, CrossbarProfile.ideal(), None, input_active_fraction=0.0)
     # 10 output neurons, 100 steps; 2 of them had input for 60 steps each; 50 spikes
@@ -217,7 +217,7 @@ def test_active_floor_is_priced_on_the_active_neuron_steps_the_rule_reports():
 
 def test_input_reads_are_priced_at_the_conductance_of_the_rows_that_spike():
     # issue 13: the pixels that spike are those whose weights grew; the layer mean priced the
-    # input array's reads 29 % below ngspice
+    # input array's reads 29 % below the per-cell sum
     from types import SimpleNamespace
     xb = CrossbarProfile.ideal(read_voltage_V=0.1, read_pulse_width_s=1e-8)
     led = EnergyLedger((3, 2), NeuronProfile.ideal_hard_sigmoid(), xb, None)
