@@ -13,7 +13,11 @@ processed one after another on the chip, so a batch of B costs B phases.
   (``NeuronProfile.energy_per_spike_at``, the table of ngspice points) at the
   layer's mean rate over its *active* neurons (input non-zero: layer 0 the
   fraction of non-zero pixels, measured on the data; hidden and output layers
-  all neurons, an upper bound).  It is booked in two rows: ``spikes`` at the
+  the neuron-steps with a positive membrane that the rule reports as
+  ``active_free``, else all neurons, an upper bound: issue 13's ngspice
+  validation found 13 % of the hidden neuron-steps active on its 196-16-10
+  network, and the upper bound priced its neurons 38 % above ngspice).  It is
+  booked in two rows: ``spikes`` at the
   rate-independent ``spike_floor_J`` (the most efficient characterised rate)
   and ``neuron active floor`` (the rest: what a neuron with input draws
   whatever it fires, ~5 nW for the default Axon-Hillock; with the law
@@ -23,7 +27,12 @@ processed one after another on the chip, so a batch of B costs B phases.
   row of ``W[k]`` (k < L) and backward to the ``n_{k-1}`` pairs of its
   column of ``W[k-1]`` (k >= 1; not into the clamped input unless
   ``feedback_to_input``).  Each event reads two cells (G+ and G-), priced
-  at the layer's mean G+ and G-: Joule heat ``V_read^2 G t``
+  at the conductance of the lines the spikes drive: forward reads of
+  ``W[0]`` at the rows' G weighted by the input pixels' mean intensity (their
+  spike rates, :meth:`EnergyLedger.record_input_activity`; the layer mean
+  priced issue 13's network 29 % below the per-cell sum (4.51 vs 6.33 pJ), because the pixels that
+  spike are the ones whose weights grew), other reads at the layer's mean
+  G+ and G- (no per-neuron rates are counted): Joule heat ``V_read^2 G t``
   (``synaptic events``) and the **conveyance** ``V_rest G V_read t``
   (``read-out conveyance``): the held line rests at ``V_rest``, so the read
   rail sits at ``V_rest + V_read``.
@@ -147,6 +156,15 @@ class EnergyLedger:
     steps: dict = field(default_factory=dict)       # phase -> sum over examples of steps
     pulses: dict = field(default_factory=dict)      # kind -> per weight layer
     g_samples: list = field(default_factory=list)   # [(G+ mean, G- mean) per weight layer]
+    #: [(forward, backward) pair conductance G+ + G- per read event, per weight layer]: the lines'
+    #: G weighted by how often they are driven (sample_conductances); empty: from g_samples
+    read_g_samples: list = field(default_factory=list)
+    #: mean intensity of each input pixel (n_0,) over the data (record_input_activity), or None
+    input_activity: Any = None
+    #: phase -> neuron-steps with positive input per neuron layer (rule's ``active_free``),
+    #: summed over examples; ``active_examples``: examples whose phase reported it
+    active: dict = field(default_factory=dict)
+    active_examples: dict = field(default_factory=dict)
     acc_updates: Any = None                         # accumulator updates per weight layer
     #: further write-phase operations (chip mode): component -> [counts, unit energy J] per layer
     extra: dict = field(default_factory=dict)
@@ -160,6 +178,8 @@ class EnergyLedger:
             self.spikes.setdefault(ph, np.zeros(L))
             self.examples.setdefault(ph, 0)
             self.steps.setdefault(ph, 0.0)
+            self.active.setdefault(ph, np.zeros(L))
+            self.active_examples.setdefault(ph, 0)
         for kind in ("up", "down", "refresh_up", "refresh_down"):
             self.pulses.setdefault(kind, np.zeros(L - 1))
         if self.acc_updates is None:
@@ -183,6 +203,12 @@ class EnergyLedger:
         ``False``: a ``predict`` result (counted as ``inference``).
         """
         B = int(batch_size)
+        act = stats.get("active_free")
+        if act is not None:
+            act = np.asarray(act, dtype=np.float64)
+            if act.shape != (len(self.sizes),):
+                raise ParameterError(f"rule statistics 'active_free' have shape {act.shape}; expected "
+                                     f"one per layer ({len(self.sizes)} layers)")
         if training:
             self.train_examples += B
             pairs = (("free", "spikes_free", "steps_free"), ("nudged", "spikes_nudged", "steps_nudged"))
@@ -195,12 +221,21 @@ class EnergyLedger:
             self.spikes[ph] = self.spikes[ph] + np.asarray(stats[sk], dtype=np.float64)
             self.examples[ph] += B
             self.steps[ph] += float(stats.get(tk, 0)) * B
+            if act is not None:
+                # the free phase's active neuron-steps; a nudged phase starts from its end state:
+                # the same share of its steps
+                t_free = float(stats.get("steps_free", 0)) or 1.0
+                self.active[ph] = self.active[ph] + act * (float(stats.get(tk, 0)) / t_free)
+                self.active_examples[ph] += B
 
     def record_input_activity(self, x) -> None:
         """Set ``input_active_fraction`` from input images ``x`` (values in [0, 1]): the mean
         fraction of non-zero pixels (their encoders get input current and draw the active floor)."""
         xa = np.asarray(x)
         self.input_active_fraction = float(np.count_nonzero(xa > 0) / xa.size) if xa.size else 1.0
+        if xa.size and xa.size % self.sizes[0] == 0:
+            # mean intensity per pixel: the input encoders' spike rates are proportional to it
+            self.input_activity = np.clip(xa.reshape(-1, self.sizes[0]).astype(np.float64), 0, 1).mean(axis=0)
 
     def priced_with(self, **changes) -> "EnergyLedger":
         """A copy holding the same counts, priced with other profiles or parameters
@@ -224,6 +259,10 @@ class EnergyLedger:
                 "examples": dict(self.examples), "steps": dict(self.steps),
                 "pulses": {k: list(map(float, v)) for k, v in self.pulses.items()},
                 "g_samples": [[list(map(float, p)) for p in row] for row in self.g_samples],
+                "read_g_samples": [[list(map(float, p)) for p in row] for row in self.read_g_samples],
+                "input_activity": None if self.input_activity is None else list(map(float, self.input_activity)),
+                "active": {k: list(map(float, v)) for k, v in self.active.items()},
+                "active_examples": dict(self.active_examples),
                 "acc_updates": list(map(float, self.acc_updates))}
 
     @classmethod
@@ -237,7 +276,12 @@ class EnergyLedger:
                   spikes={k: np.asarray(v) for k, v in c["spikes"].items()}, examples=dict(c["examples"]),
                   steps=dict(c["steps"]), pulses={k: np.asarray(v) for k, v in c["pulses"].items()},
                   g_samples=[[tuple(p) for p in row] for row in c["g_samples"]],
-                  acc_updates=np.asarray(c["acc_updates"]))
+                  acc_updates=np.asarray(c["acc_updates"]),
+                  read_g_samples=[[tuple(p) for p in row] for row in c.get("read_g_samples", [])],
+                  input_activity=(None if c.get("input_activity") is None
+                                  else np.asarray(c["input_activity"], dtype=np.float64)),
+                  active={k: np.asarray(v) for k, v in c.get("active", {}).items()},
+                  active_examples=dict(c.get("active_examples", {})))
         led.train_examples = int(c["train_examples"])
         return led
 
@@ -265,16 +309,35 @@ class EnergyLedger:
     def sample_conductances(self, net: Any) -> None:
         """Record the mean G+ and G- of each weight layer (device pairs or ideal mapping)."""
         syn = getattr(net, "synapses", None)
-        row = []
+        row, pairs = [], []
         for j, W in enumerate(net.W):
             if hasattr(syn, "conductances") and getattr(syn, "attached", False):
                 gp, gm = syn.conductances(j)
-                row.append((float(gp.mean(dtype=np.float64)), float(gm.mean(dtype=np.float64))))
+                gp, gm = np.asarray(gp, dtype=np.float64), np.asarray(gm, dtype=np.float64)
             else:
                 g = float(self.crossbar.g_ref_S)
                 Wd = np.asarray(W, dtype=np.float64)
-                row.append((g * float(np.maximum(Wd, 0).mean()), g * float(np.maximum(-Wd, 0).mean())))
+                gp, gm = g * np.maximum(Wd, 0), g * np.maximum(-Wd, 0)
+            row.append((float(gp.mean()), float(gm.mean())))
+            pairs.append(gp + gm)
+        self.sample_read_conductances(pairs)
         self.g_samples.append(row)
+
+    def sample_read_conductances(self, pair_G: Sequence[np.ndarray]) -> None:
+        """Record the (forward, backward) conductance G+ + G- per read event of each weight layer
+        from the pair conductances ``pair_G[j]`` (n_j, n_{j+1}) in S: forward reads of ``W[0]``
+        weighted by the input pixels' mean intensity (:meth:`record_input_activity`; uniform
+        before it is known), every other read at the layer's mean."""
+        out = []
+        for j, P in enumerate(pair_G):
+            P = np.asarray(P, dtype=np.float64)
+            g_mean = float(P.mean())
+            g_fwd = g_mean
+            a = self.input_activity
+            if j == 0 and a is not None and len(a) == P.shape[0] and float(np.sum(a)) > 0:
+                g_fwd = float(np.asarray(a) @ P.mean(axis=1) / np.sum(a))
+            out.append((g_fwd, g_mean))
+        self.read_g_samples.append(out)
 
     # ------------------------------------------------------------ pricing
     def mean_pair_conductance_S(self) -> np.ndarray:
@@ -282,6 +345,14 @@ class EnergyLedger:
         if not self.g_samples:
             raise ParameterError("energy ledger: no conductance sample; call sample_conductances(net)")
         return np.mean(np.asarray(self.g_samples, dtype=np.float64), axis=0)
+
+    def read_pair_conductance_S(self) -> np.ndarray:
+        """(L, 2) conductance G+ + G- of one forward and one backward read event per weight layer
+        (S): the activity-weighted samples, else the mean pair of ``g_samples``."""
+        if self.read_g_samples:
+            return np.mean(np.asarray(self.read_g_samples, dtype=np.float64), axis=0)
+        g = self.mean_pair_conductance_S().sum(axis=1)
+        return np.stack([g, g], axis=1)
 
     def event_energy_J(self) -> np.ndarray:
         """Energy of one synaptic event (one pair read) per weight layer, J: Joule heat plus
@@ -297,12 +368,29 @@ class EnergyLedger:
         return self.mean_pair_conductance_S().mean(axis=1)
 
     def active_neurons(self) -> np.ndarray:
-        """Neurons per layer whose input is non-zero (they draw the active floor): layer 0
-        ``input_active_fraction`` of the encoders (measured on the data), other layers all
-        of them (an upper bound: a neuron with negative net input draws no input current)."""
+        """Neurons per layer whose input is non-zero (they draw the active floor), without the
+        rule's activity counts: layer 0 ``input_active_fraction`` of the encoders (measured on
+        the data), other layers all of them (an upper bound: a neuron with negative net input
+        draws no input current)."""
         n = np.asarray(self.sizes, dtype=np.float64).copy()
         n[0] *= float(self.input_active_fraction)
         return n
+
+    def active_seconds(self, ph: str) -> np.ndarray:
+        """Neuron-seconds with non-zero input per layer in phase ``ph`` (summed over examples):
+        layer 0 from ``input_active_fraction``; other layers the rule's ``active_free``
+        neuron-steps when every example of the phase reported them, else all neurons for the
+        whole phase (:meth:`active_neurons`)."""
+        dur = self.steps[ph] * self.step_time_s
+        act = self.active_neurons() * dur
+        n_ex = self.examples[ph]
+        if n_ex and self.active_examples.get(ph, 0) == n_ex:
+            measured = np.asarray(self.active[ph], dtype=np.float64)[1:] * self.step_time_s
+            # a neuron that spiked had input for at least its spikes' periods at the maximum rate
+            # (the end-state estimate misses a neuron that fired and then fell silent)
+            floor = np.asarray(self.spikes[ph], dtype=np.float64)[1:] / float(self.neuron.max_rate_Hz)
+            act[1:] = np.minimum(np.maximum(measured, floor), act[1:])
+        return act
 
     def _neuron_rows(self, ph: str, dur: float, n_ex: int) -> list:
         """Spike rows (rate-independent part) and active-floor rows of one phase.
@@ -315,8 +403,7 @@ class EnergyLedger:
         """
         rows = []
         e_floor = self.neuron.spike_floor_J()
-        for k, (c, n_act) in enumerate(zip(self.spikes[ph], self.active_neurons())):
-            act_s = n_act * dur
+        for k, (c, act_s) in enumerate(zip(self.spikes[ph], self.active_seconds(ph))):
             rate = c / act_s if act_s > 0 else 0.0
             if c > 0 and act_s > 0:
                 e_tot = c * float(self.neuron.energy_per_spike_at(rate))
@@ -337,10 +424,10 @@ class EnergyLedger:
         ``unit_power_W``."""
         import pandas as pd
         rows = []
-        g = self.mean_pair_conductance_S()
         cb = self.crossbar
-        e_joule = (np.asarray(cb.joule_energy_J(g[:, 0])) + np.asarray(cb.joule_energy_J(g[:, 1])))
-        e_conv = (np.asarray(cb.conveyance_energy_J(g[:, 0])) + np.asarray(cb.conveyance_energy_J(g[:, 1])))
+        g_rd = self.read_pair_conductance_S()   # (L, 2): forward, backward read of a pair
+        e_joule = np.asarray(cb.joule_energy_J(g_rd), dtype=np.float64)
+        e_conv = np.asarray(cb.conveyance_energy_J(g_rd), dtype=np.float64)
         n_neurons = sum(self.sizes)
         n_holds = self.holds_per_neuron * sum(self.sizes[1:])
         n_gen = math.ceil(n_neurons / self.bias_share_neurons)
@@ -351,10 +438,16 @@ class EnergyLedger:
             dur = self.steps[ph] * self.step_time_s  # summed over examples
             rows += self._neuron_rows(ph, dur, n_ex)
             ev = synaptic_events(self.sizes, self.spikes[ph], self.feedback_to_input)
+            fwd = np.array([self.spikes[ph][j] * self.sizes[j + 1] for j in range(len(ev))])
+            bwd = ev - fwd
+
+            def per_event(e):   # forward and backward reads priced at their own G
+                return np.where(ev > 0, (fwd * e[:, 0] + bwd * e[:, 1]) / np.where(ev > 0, ev, 1.0),
+                                e[:, 0])
             for j, c in enumerate(ev):
-                rows.append((ph, "synaptic events", f"W{j}", c, e_joule[j], n_ex, np.nan))
+                rows.append((ph, "synaptic events", f"W{j}", c, per_event(e_joule)[j], n_ex, np.nan))
             for j, c in enumerate(ev):
-                rows.append((ph, "read-out conveyance", f"W{j}", c, e_conv[j], n_ex, np.nan))
+                rows.append((ph, "read-out conveyance", f"W{j}", c, per_event(e_conv)[j], n_ex, np.nan))
             for j in range(len(self.sizes) - 1):
                 # a spike charges its driven line once: forward a row of W[j] (G+ and G- cells of
                 # its n_{j+1} pairs), backward a column of W[j] (2 n_j cells)

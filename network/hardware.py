@@ -243,6 +243,8 @@ def record_epoch(ledger: EnergyLedger, row: dict, cfg) -> None:
              "spikes_nudged": _layer_values(row, "spikes_nudged", L1),
              "steps_free": float(row.get("steps_free", 0.0)) / n_batches,
              "steps_nudged": float(row.get("steps_nudged", 0.0)) / n_batches}
+    if "active_free_1" in row:   # neuron-steps with positive input (rule 'eqspike')
+        stats["active_free"] = _layer_values(row, "active_free", L1)
     ledger.record(stats, n, training=True)
     n_test = int(row.get("n_test", 0))
     if n_test:
@@ -250,9 +252,13 @@ def record_epoch(ledger: EnergyLedger, row: dict, cfg) -> None:
         ledger.spikes["inference"] = np.zeros(L1)
         ledger.examples["inference"] = 0
         ledger.steps["inference"] = 0.0
-        ledger.record({"spikes_free": _layer_values(row, "test_spikes_free", L1),
-                       "steps_free": float(row.get("test_steps_free", 0.0)) / n_eval},
-                      n_test, training=False)
+        ledger.active["inference"] = np.zeros(L1)
+        ledger.active_examples["inference"] = 0
+        st = {"spikes_free": _layer_values(row, "test_spikes_free", L1),
+              "steps_free": float(row.get("test_steps_free", 0.0)) / n_eval}
+        if "test_active_free_1" in row:
+            st["active_free"] = _layer_values(row, "test_active_free", L1)
+        ledger.record(st, n_test, training=False)
 
 
 def record_chip(ledger: EnergyLedger, backend, cfg, costs=None) -> None:

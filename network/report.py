@@ -328,14 +328,21 @@ def _ledger_assumptions(result, neuron, crossbar, device) -> list[str]:
            "a spike of layer k reads its fan-out pairs: n_k+1 cells forward, n_k-1 backward "
            "(none into the clamped input); each pair = 2 cells read",
            "Joule and conveyance energy per cell at the layer's mean G: " + ", ".join(
-               f"W{j}: G+ {gp * 1e6:.3g} uS, G- {gm * 1e6:.3g} uS" for j, (gp, gm) in enumerate(g)),
+               f"W{j}: G+ {gp * 1e6:.3g} uS, G- {gm * 1e6:.3g} uS" for j, (gp, gm) in enumerate(g))
+           + "; except the input rows' forward reads, at the G of the rows weighted by the pixels' mean "
+             "intensity (their spike rates): " + ", ".join(
+               f"W{j} fwd pair {gf * 1e6:.3g} uS (mean {gb * 1e6:.3g} uS)"
+               for j, (gf, gb) in enumerate(led.read_pair_conductance_S()) if j == 0),
            f"spikes: E(f) from the neuron's characterised table at each layer's mean rate over its active "
            f"neurons, split into {fmt_J(neuron.spike_floor_J())} per spike (the most efficient characterised "
            f"rate) and the rest, booked as the 'neuron active floor'; fitted law E(f) = "
            f"{fmt_J(neuron.energy_fit_E0_J)} + {neuron.active_power_W:.3g} W / f (max deviation "
            f"{100 * neuron.energy_fit_max_error:.2g} % from a characterised point)",
            f"active neurons: {100 * led.input_active_fraction:.3g} % of the input encoders (non-zero pixels "
-           "of the test images), all hidden and output neurons (an upper bound)",
+           "of the test images); hidden and output neurons: "
+           + ("the neuron-steps with a positive membrane the rule reports (end state of the free phase x T1)"
+              if led.active_examples.get("inference", 0) and led.active_examples["inference"] == led.examples["inference"]
+              else "all of them (an upper bound: the rule reported no active counts)"),
            f"row wire: once per spike per driven line, {fmt_J(crossbar.cell_wire_energy_J())} x "
            f"(V_rest + V_read) / V_read per cell on the line",
            f"read-out: every non-input neuron has {led.holds_per_neuron} held lines (G+ and G- columns; its "

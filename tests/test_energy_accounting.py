@@ -22,6 +22,7 @@ from eqspike.circuits.profile import CrossbarProfile, NeuronProfile
 from eqspike.devices.characterize import characterize as characterize_device
 from eqspike.devices.energy import energy_vs_g_table
 from eqspike.devices.profile import DeviceProfile
+from eqspike.errors import ParameterError
 from eqspike.network.energy import (EnergyLedger, LOIHI_REFERENCE, feedforward_macs, gpu_comparison,
                                     headline_ratios)
 
@@ -171,3 +172,70 @@ def test_feedforward_baseline_and_conservative_row():
     h = headline_ratios(df)
     assert h["conservative_inference"] < h["same_ep_inference"]
     assert h["conservative_training"] < h["same_ep_training"]
+
+
+def _law_neuron():
+    return NeuronProfile(name="n", circuit="t", input_norm=(0.0, 1.0), rate_norm=(0.0, 1.0), max_rate_Hz=1e6,
+                         input_scale_A=1e-7, threshold_current_A=0.0, energy_per_spike_J=1.3e-13,
+                         leakage_power_W=0.0, supply_V=1.8,
+                         energy_per_spike_vs_rate=[(f, 1.2e-13 + 5e-9 / f) for f in (1e3, 1e4, 1e5, 1e6)],
+                         energy_fit_E0_J=1.2e-13, active_power_W=5e-9, energy_fit_max_error=0.0)
+
+
+def test_active_floor_is_priced_on_the_active_neuron_steps_the_rule_reports():
+    # issue 13: pricing every hidden neuron as active put the ledger 38 % above ngspice
+    neuron = _law_neuron()
+    led = EnergyLedger((4, 10), neuron, CrossbarProfile.ideal(), None, input_active_fraction=0.0)
+    # 10 output neurons, 100 steps; 2 of them had input for 60 steps each; 50 spikes
+    led.record({"spikes_free": [0, 50], "steps_free": 100, "active_free": [0, 120]}, 1, training=False)
+    led.g_samples = [[(1e-6, 1e-6)]]
+    bd = led.breakdown().set_index(["component", "layer"]).sort_index()
+    act_s = 120 * led.step_time_s
+    floor = bd.loc[("neuron active floor", "layer 1")]
+    assert floor["count"] == pytest.approx(act_s, rel=1e-12)
+    total = floor.energy_J + bd.loc[("spikes", "layer 1")].energy_J
+    # the law E0 + P / f at the active neurons' rate: 50 E0 + P x active seconds
+    assert total == pytest.approx(50 * 1.2e-13 + 5e-9 * act_s, rel=1e-9)
+    # without the report: every neuron for the whole phase (the upper bound), 10 / 1.2 x the floor
+    up = EnergyLedger((4, 10), neuron, CrossbarProfile.ideal(), None, input_active_fraction=0.0)
+    up.record({"spikes_free": [0, 50], "steps_free": 100}, 1, training=False)
+    up.g_samples = [[(1e-6, 1e-6)]]
+    fl_up = up.breakdown().set_index(["component", "layer"]).loc[("neuron active floor", "layer 1")]
+    assert fl_up["count"] == pytest.approx(1000 * led.step_time_s, rel=1e-12)
+    # a neuron that fired had input at least for its spikes at the maximum rate
+    lo = EnergyLedger((4, 10), neuron, CrossbarProfile.ideal(), None, input_active_fraction=0.0)
+    lo.record({"spikes_free": [0, 50], "steps_free": 100, "active_free": [0, 0]}, 1, training=False)
+    lo.g_samples = [[(1e-6, 1e-6)]]
+    fl_lo = lo.breakdown().set_index(["component", "layer"]).loc[("neuron active floor", "layer 1")]
+    assert fl_lo["count"] == pytest.approx(50 / 1e6, rel=1e-12)
+    # the counts survive counts_dict / from_counts
+    back = EnergyLedger.from_counts(led.counts_dict(), neuron, CrossbarProfile.ideal())
+    assert back.breakdown().energy_J.sum() == pytest.approx(led.breakdown().energy_J.sum(), rel=1e-12)
+    with pytest.raises(ParameterError, match="active_free"):
+        led.record({"spikes_free": [0, 1], "steps_free": 100, "active_free": [1]}, 1, training=False)
+
+
+def test_input_reads_are_priced_at_the_conductance_of_the_rows_that_spike():
+    # issue 13: the pixels that spike are those whose weights grew; the layer mean priced the
+    # input array's reads 29 % below the per-cell sum
+    from types import SimpleNamespace
+    xb = CrossbarProfile.ideal(read_voltage_V=0.1, read_pulse_width_s=1e-8)
+    led = EnergyLedger((3, 2), NeuronProfile.ideal_hard_sigmoid(), xb, None)
+    gp = np.array([[1e-6, 1e-6], [9e-6, 5e-6], [1e-6, 1e-6]])
+    gm = np.full((3, 2), 1e-6)
+    x = np.array([[0.0, 1.0, 0.0], [0.0, 0.5, 0.0]])   # only pixel 1 is ever bright
+    led.record_input_activity(x)
+    assert led.input_activity == pytest.approx([0.0, 0.75, 0.0])
+    syn = SimpleNamespace(attached=True, conductances=lambda j: (gp, gm))
+    led.sample_conductances(SimpleNamespace(W=[np.zeros((3, 2))], synapses=syn))
+    led.record({"spikes_free": [10, 0], "steps_free": 20}, 1, training=False)
+    ev = led.breakdown().set_index(["component", "layer"]).loc[("synaptic events", "W0")]
+    # every forward read is of row 1: pair G = (9 + 1 + 5 + 1) / 2 uS per event
+    assert ev["count"] == 20
+    assert ev["unit_energy_J"] == pytest.approx(0.01 * 8e-6 * 1e-8, rel=1e-12)
+    # uniform activity: the layer mean (2 + 10 + 2 ... ) / 6 uS per pair
+    flat = EnergyLedger((3, 2), NeuronProfile.ideal_hard_sigmoid(), xb, None)
+    flat.sample_conductances(SimpleNamespace(W=[np.zeros((3, 2))], synapses=syn))
+    flat.record({"spikes_free": [10, 0], "steps_free": 20}, 1, training=False)
+    ev2 = flat.breakdown().set_index(["component", "layer"]).loc[("synaptic events", "W0")]
+    assert ev2["unit_energy_J"] == pytest.approx(0.01 * float((gp + gm).mean()) * 1e-8, rel=1e-12)

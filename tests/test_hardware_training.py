@@ -78,6 +78,14 @@ def test_train_on_hardware_fills_the_ledger(data):
         assert led.spikes["free"][k] == m[f"spikes_free_{k}"].sum()
         assert led.spikes["inference"][k] == m[f"test_spikes_free_{k}"].iloc[-1]
     assert led.examples["free"] == 400 and led.examples["inference"] == 100
+    # the rule's active neuron-steps reach the ledger (the active floor is priced on them, issue 13)
+    assert led.active_examples["inference"] == 100 and led.active_examples["free"] == 400
+    assert led.active["inference"][1] == m["test_active_free_1"].iloc[-1]
+    assert 0 < led.active["inference"][1] <= cfg.sizes[1] * cfg.T1 * 100
+    assert led.active["nudged"][1] == pytest.approx(led.active["free"][1] * 2 * cfg.T2 / cfg.T1, rel=1e-12)
+    # and the input rows' reads are weighted by the pixels' intensities
+    assert led.input_activity is not None and len(led.input_activity) == cfg.sizes[0]
+    assert len(led.read_g_samples) == len(led.g_samples) == 2
     assert led.pulses["up"].sum() > 0
     s = res.summary
     assert s["train_write_J"] == pytest.approx(

@@ -187,6 +187,9 @@ def _validate(args, out: Path) -> int:
         plan[c] = (opts, idx[:n])
         tasks += [Task(net, c, opts, int(i), model.layer(0)[:, b, :], out, args.time_limit)
                   for b, i in enumerate(idx[:n])]
+    # image-major: a validation cut short holds the same images in every ablation
+    order = {c: n for n, c in enumerate(ablations + configs)}
+    tasks.sort(key=lambda t: (t.index, order[t.config]))
     T = int(net.cfg.T1)
     _say(f"{len(tasks)} image runs ({', '.join(f'{c}: {len(v[1])}' for c, v in plan.items())}) "
          f"on {args.workers} worker(s); results in {out}")
@@ -257,6 +260,13 @@ def assumptions(net, opts) -> list[str]:
         "both ways); the ledger counts the same feedback events.",
         "One corner (TT, 27 C), no device noise during reads, bias generator and supplies ideal; "
         "the spike generators' bias branch power (vddb) is not in the energy (as in the neuron profile).",
+        "Energy, like for like (docs/validation.md): ngspice's vdd against the ledger's spikes, active "
+        "floor and leakage of layers 1..L; its read drivers against the ledger's synaptic events and row "
+        "wire.  The ledger is given the model's spikes in ngspice's window (those registering at step T "
+        "included), the image's pixels (the input rows' read conductance) and each neuron's steps with a "
+        "positive membrane (the active floor).  Listed apart, not in the netlist: input encoders, bias "
+        "generators (the netlist's one bias branch is ideal), line holds (ideal virtual grounds) and the "
+        "read-out conveyance (columns held at 0 V).",
     ]
 
 

@@ -17,14 +17,14 @@ Per image and circuit configuration:
   later are outside the phase.  Without this the circuit would be credited
   with up to one extra step of integration (the unaligned total is kept as
   ``spikes_spice_unaligned``);
-- **energy**: ngspice's supply energy (neurons' ``vdd`` + read drivers)
-  against the energy ledger's estimate for that image
-  (:class:`eqspike.network.energy.EnergyLedger` fed with the model's spikes
-  of that image and the array's mean G+ / G-), restricted to the blocks the
-  netlist contains (spike generators of layers 1..L and their leakage,
-  synaptic reads; the input encoders are ideal sources in the netlist), and
-  a rate-aware variant that prices each neuron's spikes at the profile's
-  energy per spike at that neuron's rate (``energy_per_spike_at``).
+- **energy**: ngspice's supply energy against the energy ledger's estimate for that image
+  (:class:`eqspike.network.energy.EnergyLedger` fed with the model's spikes of that image in
+  ngspice's window, the image's pixels and each neuron's steps with a positive membrane), block
+  by block (:func:`ledger_estimate`): the spike generators' ``vdd`` against spikes + active floor
+  + leakage of layers 1..L, the read drivers against synaptic events + row wire; the ledger's
+  terms for blocks the netlist does not hold are listed apart.  A rate-aware variant prices each
+  neuron's spikes at the profile's energy per spike at that neuron's rate
+  (``energy_per_spike_at``).
 """
 from __future__ import annotations
 
@@ -50,34 +50,79 @@ def aligned_steps(times_steps, T: int) -> np.ndarray:
     return st[st <= T - 1]
 
 
-def ledger_estimate(net, counts: np.ndarray, T: int) -> dict:
-    """Ledger energies (J) of one image from its per-neuron model spike counts (N,)."""
+def ledger_estimate(net, counts: np.ndarray, T: int, *, x: np.ndarray | None = None,
+                    active_steps: np.ndarray | None = None, counts_end: np.ndarray | None = None) -> dict:
+    """Ledger energies (J) of one image, split into the blocks the netlist holds and the rest.
+
+    ``counts`` (N,): the model's spikes per neuron over the phase; ``counts_end`` (N,): the
+    spikes registering at step T (a circuit simulated for T steps fires them in its last step,
+    so they are in ngspice's energy window); ``x`` (n_0,): the image (the input rows' read
+    conductance is weighted by the pixels' intensities, as the network's ledger does with the
+    test set's mean); ``active_steps`` (N,): steps each neuron had a positive membrane (the
+    active floor; the network's rule reports the end-state estimate ``active_free``).
+
+    Like for like with ngspice (docs/validation.md, "Energy"):
+
+    - ``ledger_neurons_J`` (ngspice: the spike generators' ``vdd``): ``spikes`` and ``neuron
+      active floor`` of layers 1..L, leakage of their neurons;
+    - ``ledger_reads_J`` (ngspice: the read drivers): ``synaptic events`` (Joule), ``row wire``
+      (the netlist's rows carry the same wire capacitance);
+    - not in the netlist, listed apart (``ledger_not_simulated_J``): the input encoders (layer 0
+      spikes, active floor, leakage; the netlist drives the rows from ideal sources), the bias
+      generators (the netlist's bias branch is ideal and its ``vddb`` is not measured), the
+      line holds (ideal virtual grounds) and the read-out conveyance (columns held at 0 V).
+    """
     from eqspike.network.energy import EnergyLedger
     sizes = net.sizes
     off = np.concatenate([[0], np.cumsum(sizes)])
-    per_layer = [float(counts[off[k]:off[k + 1]].sum()) for k in range(len(sizes))]
+    c = np.asarray(counts, np.float64).copy()
+    if counts_end is not None:
+        c[off[1]:] += np.asarray(counts_end, np.float64)[off[1]:]
+    per_layer = [float(c[off[k]:off[k + 1]].sum()) for k in range(len(sizes))]
     led = EnergyLedger(tuple(sizes), net.neuron, net.crossbar, net.device,
                        theta=float(net.rule_options().theta))
-    led.record({"spikes_free": per_layer, "steps_free": T}, 1, training=False)
+    stats = {"spikes_free": per_layer, "steps_free": T}
+    if active_steps is not None:
+        a = np.asarray(active_steps, np.float64)
+        stats["active_free"] = [float(a[off[k]:off[k + 1]].sum()) for k in range(len(sizes))]
+    led.record(stats, 1, training=False)
+    if x is not None:
+        led.record_input_activity(np.asarray(x)[None, :])
     led.g_samples = [[(float(gp.mean()), float(gm.mean())) for gp, gm in zip(net.g_pos, net.g_neg)]]
+    led.sample_read_conductances([gp + gm for gp, gm in zip(net.g_pos, net.g_neg)])
     bd = led.breakdown()
     bd = bd[bd.phase == "inference"]
-    spikes = bd[bd.component == "spikes"].set_index("layer")["energy_J"]
-    reads = float(bd[bd.component == "synaptic events"]["energy_J"].sum())
-    leak_all = float(bd[bd.component == "leakage"]["energy_J"].sum())
+
+    def part(comps, layers=None) -> float:
+        d = bd[bd.component.isin(comps)]
+        if layers is not None:
+            d = d[d.layer.isin(layers)]
+        return float(d.energy_J.sum())
+    hidden = [f"layer {k}" for k in range(1, len(sizes))]
     n_sim = sum(sizes[1:])
+    leak_all = part(["leakage"])
     leak_sim = leak_all * n_sim / sum(sizes)
-    spk_sim = float(sum(spikes.get(f"layer {k}", 0.0) for k in range(1, len(sizes))))
-    # rate-aware: each simulated neuron's spikes priced at its own rate
+    spk = part(["spikes"], hidden)
+    floor = part(["neuron active floor"], hidden)
+    reads = part(["synaptic events"])
+    wire = part(["row wire"])
+    neurons = spk + floor + leak_sim
+    not_sim = {"ledger_input_encoders_J": part(["spikes", "neuron active floor"], ["layer 0"])
+               + leak_all - leak_sim,
+               "ledger_bias_generators_J": part(["bias generators"]),
+               "ledger_line_holds_J": part(["read-out hold"]),
+               "ledger_conveyance_J": part(["read-out conveyance"])}
+    # rate-aware: each simulated neuron's spikes priced at its own rate (the table), no floor
     t_phase = T * led.step_time_s
-    rate = counts[off[1]:] / t_phase
+    rate = c[off[1]:] / t_phase
     e_rate = np.where(rate > 0, net.neuron.energy_per_spike_at(np.maximum(rate, 1e-9)), 0.0)
-    spk_rate = float(np.sum(counts[off[1]:] * e_rate))
+    spk_rate = float(np.sum(c[off[1]:] * e_rate))
     return {"ledger_total_J": float(bd["energy_J"].sum()),
-            "ledger_simulated_blocks_J": spk_sim + leak_sim + reads,
-            "ledger_spikes_J": spk_sim, "ledger_leakage_J": leak_sim, "ledger_reads_J": reads,
-            "ledger_input_encoders_J": float(spikes.get("layer 0", 0.0)) + leak_all - leak_sim,
-            "ledger_rate_aware_J": spk_rate + leak_sim + reads}
+            "ledger_simulated_blocks_J": neurons + reads + wire,
+            "ledger_neurons_J": neurons, "ledger_spikes_J": spk, "ledger_active_floor_J": floor,
+            "ledger_leakage_J": leak_sim, "ledger_reads_J": reads + wire, "ledger_row_wire_J": wire,
+            **not_sim, "ledger_not_simulated_J": float(sum(not_sim.values())),
+            "ledger_rate_aware_J": spk_rate + leak_sim + reads + wire}
 
 
 def image_rows(net, model, sim: dict[int, dict], config: str, T: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -115,7 +160,9 @@ def image_rows(net, model, sim: dict[int, dict], config: str, T: int) -> tuple[p
         spice_class = int(spiking.readout(u_out[None, :], out_counts, p.readout)[0])
         rd = rel_diff(cs, cm)
         both = (fs >= 0) & (fm >= 0)
-        led = ledger_estimate(net, counts_m[b], T)
+        led = ledger_estimate(net, counts_m[b], T, x=None if model.x is None else model.x[b],
+                              active_steps=None if model.active_steps is None else model.active_steps[b],
+                              counts_end=None if model.S_end is None else model.S_end[b])
         rows.append({**base, "spice_class": spice_class, "class_agrees": spice_class == int(model.pred[b]),
                      "spikes_model": int(cm.sum()), "spikes_spice": int(cs.sum()),
                      "spikes_spice_unaligned": int(cs_raw.sum()),
@@ -125,6 +172,9 @@ def image_rows(net, model, sim: dict[int, dict], config: str, T: int) -> tuple[p
                      "energy_spice_J": r["energy_total_J"], "energy_spice_neurons_J": r["energy_neurons_J"],
                      "energy_spice_reads_J": r["energy_read_input_rows_J"] + r["energy_read_neuron_rows_J"],
                      **led, "energy_ratio": r["energy_total_J"] / led["ledger_simulated_blocks_J"],
+                     "energy_ratio_neurons": r["energy_neurons_J"] / led["ledger_neurons_J"],
+                     "energy_ratio_reads": (r["energy_read_input_rows_J"] + r["energy_read_neuron_rows_J"])
+                     / led["ledger_reads_J"],
                      "energy_ratio_rate_aware": r["energy_total_J"] / led["ledger_rate_aware_J"],
                      "wall_s": r.get("wall_s", np.nan), "n_time_points": r.get("n_time_points", 0)})
         for k in range(1, L + 1):
@@ -165,6 +215,8 @@ def summarize(images: pd.DataFrame, neurons: pd.DataFrame) -> pd.DataFrame:
                     "first_spike_median_abs_diff_steps": float(np.median(np.abs(
                         ne.first_spice[both] - ne.first_model[both]))) if both.any() else np.nan,
                     "energy_ratio_median": float(ok.energy_ratio.median()),
+                    "energy_ratio_neurons_median": float(ok.energy_ratio_neurons.median()),
+                    "energy_ratio_reads_median": float(ok.energy_ratio_reads.median()),
                     "energy_ratio_rate_aware_median": float(ok.energy_ratio_rate_aware.median()),
                     "energy_spice_mean_J": float(ok.energy_spice_J.mean()),
                     "energy_ledger_simulated_mean_J": float(ok.ledger_simulated_blocks_J.mean()),

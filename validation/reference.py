@@ -26,6 +26,14 @@ class FreePhase:
     u_end: np.ndarray
     pred: np.ndarray
     offsets: np.ndarray
+    #: steps each neuron spent with a positive membrane (B, N): its spike generator gets input
+    #: current then (the transconductor passes ``clip(u, 0, 1)``); layer 0 counts its non-zero pixels
+    active_steps: np.ndarray | None = None
+    #: spikes registering at step T (B, N): drawn after the last update, outside the raster;
+    #: a circuit simulated for T steps fires them in its last step (energy window)
+    S_end: np.ndarray | None = None
+    #: the images (B, n_0), clipped to [0, 1]
+    x: np.ndarray | None = None
 
     def layer(self, k: int) -> np.ndarray:
         """Spikes of layer k, (T, B, n_k)."""
@@ -78,6 +86,8 @@ def free_phase(net, x: np.ndarray, *, T: int | None = None, seed: int = 1) -> Fr
         return out
 
     raster = np.zeros((T, B, N), np.uint8)
+    active = np.zeros((B, N), np.int64)
+    active[:, off[0]:off[1]] = T * (x > 0)
     S = draw(0)
     for t in range(T):
         raster[t] = S
@@ -92,13 +102,15 @@ def free_phase(net, x: np.ndarray, *, T: int | None = None, seed: int = 1) -> Fr
             uk = u[:, sl]
             spiking.membrane_step(uk, drives[k - 1], spec.eps)
             u[:, sl] = uk
+            active[:, sl] += uk > 0
             r[:, sl] = spec.act_fn(uk.copy())
         S = draw(t + 1)
     p = rule.p
     window = min(int(p.readout_window), T)
     out_counts = raster[T - window:, :, off[L]:off[L + 1]].sum(axis=0).astype(np.int64)
     pred = spiking.readout(u[:, off[L]:off[L + 1]], out_counts, p.readout)
-    return FreePhase(S=raster, u_end=u, pred=np.asarray(pred), offsets=np.asarray(off))
+    return FreePhase(S=raster, u_end=u, pred=np.asarray(pred), offsets=np.asarray(off), active_steps=active,
+                     S_end=S.astype(np.uint8), x=x)
 
 
 def activation_of(net):

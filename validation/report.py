@@ -74,7 +74,7 @@ def plot_energy(images: pd.DataFrame, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(5.5, 4.5))
     for c in dict.fromkeys(ok.config):
         d = ok[ok.config == c]
-        ax.scatter(d.ledger_simulated_blocks_J, d.energy_spice_J, s=10, label=f"{c}: ledger (nominal E/spike)")
+        ax.scatter(d.ledger_simulated_blocks_J, d.energy_spice_J, s=10, label=f"{c}: ledger (same blocks)")
         ax.scatter(d.ledger_rate_aware_J, d.energy_spice_J, s=10, marker="x", label=f"{c}: rate-aware estimate")
     lo = float(np.nanmin(ok[["energy_spice_J", "ledger_simulated_blocks_J", "ledger_rate_aware_J"]].values))
     hi = float(np.nanmax(ok[["energy_spice_J", "ledger_simulated_blocks_J", "ledger_rate_aware_J"]].values))
@@ -146,16 +146,24 @@ def write_report(out: Path, *, net, summary: pd.DataFrame, images: pd.DataFrame,
                   f"<= 10 % (moonshot 5 %) | {'yes' if e_err <= 0.10 else 'NO'} |",
                   f"| images | {int(r.images)} | >= 50 | {'yes' if r.images >= 50 else 'NO'} |", ""]
     lines += ["## Energy per inference (means over the images of each configuration)", "",
-              "| configuration | ngspice total | ngspice neurons (vdd) | ngspice read drivers | ledger, simulated blocks "
-              "| of which spikes | leakage | reads | ledger, whole network (adds the input encoders) |",
-              "|---|---|---|---|---|---|---|---|---|"]
+              "Like for like, block by block: the spike generators' supply `vdd` against the ledger's "
+              "`spikes` + `neuron active floor` of layers 1..L and their leakage; the read drivers against "
+              "`synaptic events` + `row wire`.  Ratios are medians over the images.", "",
+              "| configuration | ngspice neurons (vdd) | ledger neurons (spikes + active floor + leakage) | ratio "
+              "| ngspice read drivers | ledger reads (Joule + row wire) | ratio | ngspice total | ledger, same blocks "
+              "| ratio | ledger, not in the netlist (input encoders, bias generators, line holds, conveyance) "
+              "| ledger, whole network |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     ok = images[images.get("error", pd.Series(index=images.index, dtype=object)).isna()]
     for c in dict.fromkeys(ok.config):
         d = ok[ok.config == c]
-        lines.append(f"| {c} | {d.energy_spice_J.mean():.4g} J | {d.energy_spice_neurons_J.mean():.4g} J | "
-                     f"{d.energy_spice_reads_J.mean():.4g} J | {d.ledger_simulated_blocks_J.mean():.4g} J | "
-                     f"{d.ledger_spikes_J.mean():.4g} J | {d.ledger_leakage_J.mean():.4g} J | "
-                     f"{d.ledger_reads_J.mean():.4g} J | {d.ledger_total_J.mean():.4g} J |")
+        lines.append(f"| {c} | {d.energy_spice_neurons_J.mean():.4g} J | {d.ledger_neurons_J.mean():.4g} J "
+                     f"({d.ledger_spikes_J.mean():.3g} + {d.ledger_active_floor_J.mean():.3g} + "
+                     f"{d.ledger_leakage_J.mean():.3g}) | {d.energy_ratio_neurons.median():.4f} | "
+                     f"{d.energy_spice_reads_J.mean():.4g} J | {d.ledger_reads_J.mean():.4g} J | "
+                     f"{d.energy_ratio_reads.median():.4f} | {d.energy_spice_J.mean():.4g} J | "
+                     f"{d.ledger_simulated_blocks_J.mean():.4g} J | {d.energy_ratio.median():.4f} | "
+                     f"{d.ledger_not_simulated_J.mean():.4g} J | {d.ledger_total_J.mean():.4g} J |")
     lines += ["", "## Plots", "", "![spike counts](spike_counts.png)", "", "![per image](per_image.png)", "",
               "![energy](energy.png)", "", "## Assumptions and what is not simulated", ""]
     lines += [f"- {a}" for a in context["assumptions"]]

@@ -150,6 +150,17 @@ class EqSpikeRule:
         pred = spiking.readout(st.u[:, off[L]:off[L + 1]], out_counts, self.p.readout)
         return st, pred, counts
 
+    def _active(self, st) -> list[int]:
+        """Neuron-steps with positive input per layer (energy ledger's active floor), estimated
+        as the neurons with a positive membrane at the end of the free phase times ``T1`` (the
+        relaxed state holds for most of the phase; tests/test_validate.py checks the estimate
+        against the time-averaged count).  Layer 0: 0 (the ledger counts input encoders from
+        the pixels)."""
+        off = self.spec.offsets
+        T1 = int(self.cfg.T1)
+        return [0] + [int(np.count_nonzero(st.u[:, off[k]:off[k + 1]] > 0)) * T1
+                      for k in range(1, len(self.spec.sizes))]
+
     def train_batch(self, net, x, y_onehot, lrs) -> dict:
         """Free phase, nudged phase(s) with spike-driven accumulation, one update."""
         cfg, p = self.cfg, self.p
@@ -213,6 +224,7 @@ class EqSpikeRule:
         n_phases = len(signs) * p.n_samples
         return {"pred": pred,
                 "spikes_free": [int(v) for v in c_free],
+                "active_free": self._active(st0),
                 "spikes_nudged": [int(v) for v in c_nudged],
                 "steps_free": T1, "steps_nudged": T2 * n_phases,
                 "compute_path": path}
@@ -234,7 +246,7 @@ class EqSpikeRule:
         path = self.chooser.chosen or "event"
         nz = ev.nonzero_lists(x, x.shape[0]) if path == "event" else None
         seed = int(self.rng.integers(1, 2**63 - 1))
-        _, pred, c = self._free(path, net, x, seed, nz, self.infer_spec)
-        return pred, {"pred": pred, "spikes_free": [int(v) for v in c],
+        st, pred, c = self._free(path, net, x, seed, nz, self.infer_spec)
+        return pred, {"pred": pred, "spikes_free": [int(v) for v in c], "active_free": self._active(st),
                       "spikes_nudged": [0] * len(c), "steps_free": int(self.cfg.T1),
                       "steps_nudged": 0}
