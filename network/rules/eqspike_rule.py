@@ -189,8 +189,8 @@ class EqSpikeRule:
             off = self.spec.offsets
             L = len(self.spec.sizes) - 1
             pred = spiking.readout(st0.u[:, off[L]:off[L + 1]], outc, self.p.readout)
-            return self._finish(net, x, B, path, bufs, lrs, signs, pred, c_free, c_nudged,
-                                t_start)
+            return self._finish(net, x, B, path, bufs, lrs, signs, st0, pred, c_free,
+                                c_nudged, t_start)
         st0, pred, c_free = self._free(path, net, x, seed_free, nz)
         c_nudged = np.zeros_like(c_free)
         for s in range(p.n_samples):
@@ -210,9 +210,10 @@ class EqSpikeRule:
                 c, _ = self._phase(path, net, st, y, T2, T1, sign * cfg.beta, seed,
                                    True, sign, bufs, nz)
                 c_nudged += c
-        return self._finish(net, x, B, path, bufs, lrs, signs, pred, c_free, c_nudged, t_start)
+        return self._finish(net, x, B, path, bufs, lrs, signs, st0, pred, c_free, c_nudged,
+                            t_start)
 
-    def _finish(self, net, x, B, path, bufs, lrs, signs, pred, c_free, c_nudged, t_start):
+    def _finish(self, net, x, B, path, bufs, lrs, signs, st0, pred, c_free, c_nudged, t_start):
         """Apply the accumulated update; the batch's statistics."""
         cfg, p = self.cfg, self.p
         T1, T2 = int(cfg.T1), int(cfg.T2)
