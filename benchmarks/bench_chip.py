@@ -103,16 +103,25 @@ def accuracy(args) -> None:
                  run_dir=run_dir, on_epoch=on_epoch, resume=args.resume)
     wall = time.perf_counter() - t0
     s = dict(res.summary)
-    h100 = res.gpu[res.gpu["reference"].str.contains("H100")].iloc[0]
+    g = res.gpu
+    h100 = g[g["reference"].str.contains("H100") & (g["baseline"] == "same EP relaxation")].iloc[0]
+    bp = g[g["reference"].str.contains("H100") & (g["baseline"] == "feed-forward + backprop")].iloc[0]
+    from eqspike.network.chip_costs import ChipCostConfig
     s.update({"wall_s": wall, "load_after": load_avg(), "device": args.device, "seed": args.seed,
               "h100_energy_per_training_example_J": float(h100["energy_per_training_example_J"]),
               "h100_ratio_training": float(h100["ratio_training"]),
+              "h100_backprop_energy_per_training_example_J": float(bp["energy_per_training_example_J"]),
+              "h100_backprop_ratio_training": float(bp["ratio_training"]),
+              "register_file": ChipCostConfig().describe(args.bits if args.policy == "residual"
+                                                         else None) if args.policy != "pulses"
+              else "none (in-situ pulses)",
               "command": " ".join(sys.argv)})
     atomic.write_json(RESULTS / f"{tag}_summary.json", s)
     atomic.write_csv(RESULTS / f"{tag}_breakdown.csv", res.ledger.breakdown())
     atomic.write_csv(RESULTS / f"{tag}_metrics.csv", pd.DataFrame(res.train.metrics))
     print(json.dumps({k: s[k] for k in ("test_acc", "energy_per_training_example_J", "train_write_J",
-                                        "h100_ratio_training", "wall_s", "load_after")}), flush=True)
+                                        "h100_ratio_training", "h100_backprop_ratio_training",
+                                        "wall_s", "load_after")}), flush=True)
 
 
 def speed(args) -> None:
