@@ -69,14 +69,16 @@ def load_avg() -> str:
         return "n/a"
 
 
-def _train(cfg, data, device, neuron, xbar, mode, policy, bits, w_max, run_dir=None, on_epoch=None):
+def _train(cfg, data, device, neuron, xbar, mode, policy, bits, w_max, run_dir=None, on_epoch=None,
+           resume=False):
     from eqspike.network.hardware import train_on_hardware
     from eqspike.network.policies.chip import ChipSynapseConfig
     from eqspike.network.synapses import DeviceSynapseConfig
     return train_on_hardware(cfg, data, device=device, neuron=neuron, crossbar=xbar,
                              syn_config=DeviceSynapseConfig(w_max=tuple(w_max), policy="accumulate"),
                              chip_config=ChipSynapseConfig(policy=policy, residual_bits=bits),
-                             mode=mode, progress=False, run_dir=run_dir, on_epoch=on_epoch)
+                             mode=mode, progress=False, run_dir=run_dir, on_epoch=on_epoch,
+                             resume=resume)
 
 
 def accuracy(args) -> None:
@@ -87,7 +89,8 @@ def accuracy(args) -> None:
     neuron, xbar = _circuits()
     cfg = _cfg(args.n_train, args.n_test, args.epochs, seed=args.seed)
     tag = f"{Path(args.device).stem.replace('i11_', '')}_{args.mode}_{args.policy}" + (
-        f"{args.bits}" if args.policy == "residual" else "")
+        f"{args.bits}" if args.policy == "residual" else "") + (f"_e{args.epochs}" if args.epochs > 1 else "")
+    run_dir = Path(args.run_dir) if args.run_dir else RESULTS / f"run_{tag}"
     RESULTS.mkdir(parents=True, exist_ok=True)
     print(f"load before: {load_avg()}", flush=True)
     t0 = time.perf_counter()
@@ -97,19 +100,28 @@ def accuracy(args) -> None:
               f"{100 * row['test_acc']:.2f} %, {row['seconds']:.0f} s (load {load_avg()})", flush=True)
 
     res = _train(cfg, data, device, neuron, xbar, args.mode, args.policy, args.bits, args.w_max,
-                 run_dir=RESULTS / f"run_{tag}", on_epoch=on_epoch)
+                 run_dir=run_dir, on_epoch=on_epoch, resume=args.resume)
     wall = time.perf_counter() - t0
     s = dict(res.summary)
-    h100 = res.gpu[res.gpu["reference"].str.contains("H100")].iloc[0]
+    g = res.gpu
+    h100 = g[g["reference"].str.contains("H100") & (g["baseline"] == "same EP relaxation")].iloc[0]
+    bp = g[g["reference"].str.contains("H100") & (g["baseline"] == "feed-forward + backprop")].iloc[0]
+    from eqspike.network.chip_costs import ChipCostConfig
     s.update({"wall_s": wall, "load_after": load_avg(), "device": args.device, "seed": args.seed,
               "h100_energy_per_training_example_J": float(h100["energy_per_training_example_J"]),
               "h100_ratio_training": float(h100["ratio_training"]),
+              "h100_backprop_energy_per_training_example_J": float(bp["energy_per_training_example_J"]),
+              "h100_backprop_ratio_training": float(bp["ratio_training"]),
+              "register_file": ChipCostConfig().describe(args.bits if args.policy == "residual"
+                                                         else None) if args.policy != "pulses"
+              else "none (in-situ pulses)",
               "command": " ".join(sys.argv)})
     atomic.write_json(RESULTS / f"{tag}_summary.json", s)
     atomic.write_csv(RESULTS / f"{tag}_breakdown.csv", res.ledger.breakdown())
     atomic.write_csv(RESULTS / f"{tag}_metrics.csv", pd.DataFrame(res.train.metrics))
     print(json.dumps({k: s[k] for k in ("test_acc", "energy_per_training_example_J", "train_write_J",
-                                        "h100_ratio_training", "wall_s", "load_after")}), flush=True)
+                                        "h100_ratio_training", "h100_backprop_ratio_training",
+                                        "wall_s", "load_after")}), flush=True)
 
 
 def speed(args) -> None:
@@ -195,6 +207,11 @@ def main(argv=None) -> int:
             p.add_argument("--n-test", type=int, default=None)
             p.add_argument("--epochs", type=int, default=1)
             p.add_argument("--mode", default="chip", choices=("chip", "simulator"))
+            p.add_argument("--run-dir", default=None,
+                           help="run folder (checkpoint after each epoch; default "
+                                "benchmarks/results/chip/run_<tag>)")
+            p.add_argument("--resume", action="store_true",
+                           help="continue the run in --run-dir from its checkpoint")
         else:
             p.add_argument("--repeats", type=int, default=2)
     p = sub.add_parser("sweep-plot")

@@ -18,9 +18,27 @@ crossbar and device profiles):
   width (an adder's energy grows about linearly with its width).
 - **Residual register read-modify-write** (``residual`` policy, B bits):
   read B bits + B-bit add + compare with the step threshold (a B-bit add) +
-  write B bits, from an SRAM holding one layer's registers
-  (``n_k n_{k+1} B / 8`` bytes).  ``residual_float``: 32-bit read, fp32
-  add, compare (32-bit add), 32-bit write.
+  write B bits, plus the wire between the register bank and its array
+  (``2 B`` bit transitions of ``register_wire_m`` of wire at 0.2 fF/um, the
+  ITRS figure NeuroSim uses, at Horowitz's 0.9 V).  ``residual_float``:
+  32-bit read, fp32 add, compare (32-bit add), 32-bit write.
+- **Register file organisation** (:class:`ChipCostConfig`,
+  ``register_file``): ``banked`` (default: what a chip designer would
+  build) puts the registers in SRAM banks of ``register_bank_bytes``
+  (default 8 KB, Horowitz's smallest point) next to the crossbar tiles they
+  serve, so an access reaches only its bank: the access energy is the
+  Horowitz figure at the bank's size (a layer whose registers fill less than
+  one bank is priced at 8 KB, the table's smallest size: an overestimate).
+  ``per_layer`` puts one layer's registers in one SRAM of
+  ``n_k n_{k+1} B / 8`` bytes (392 KB for 784 x 500 at 8 bits), a what-if
+  kept for comparison (16.2 pJ per 8-bit RMW against 2.8 pJ banked, wire included).
+  The bank size is validated to the table's range, 8 KB .. 1 MB, so the
+  energy is interpolated, never extrapolated.
+- **Register retention** (residual policies): the SRAM cells leak while
+  they hold the registers, for the whole training time (all phases of every
+  example), ``n_synapses B`` bits at ``register_leakage_W_per_bit``
+  (default 50 pW per bit: an assumption for a 45 nm 6T cell at room
+  temperature, the middle of the 10-100 pW range; not from a cited table).
 - **Neuron update decision** (per neuron, per nudged step, per pairing
   slot): its activity change (an 8-bit subtraction), its scaling (an 8-bit
   multiply), the stochastic rounding (a 16-bit pseudo-random number,
@@ -85,18 +103,29 @@ def sram_access_J(bits: int, capacity_bytes: float) -> float:
     return e64 * float(bits) / 64.0 * _PJ
 
 
-def register_rmw_J(bits: int, n_synapses: int) -> float:
+def register_wire_J(bits: int, wire_m: float) -> float:
+    """The ``bits`` of one register access crossing ``wire_m`` of wire (full swing at the
+    Horowitz logic supply), J."""
+    return float(bits) * WIRE_F_PER_M * float(wire_m) * LOGIC_VDD_V ** 2
+
+
+def register_rmw_J(bits: int, n_synapses: int, costs: "ChipCostConfig | None" = None) -> float:
     """One read-modify-write of a ``bits``-bit residual register (read, add, compare,
-    write) in an SRAM of ``n_synapses`` such registers, J."""
-    cap = max(n_synapses * bits / 8.0, 1.0)
-    return 2 * sram_access_J(bits, cap) + 2 * int_add_J(bits)
+    write, and the bank-to-array wire both ways) of a layer of ``n_synapses`` registers,
+    organised as ``costs`` says (default :class:`ChipCostConfig`: 8 KB banks), J."""
+    costs = costs or ChipCostConfig()
+    cap = costs.register_capacity_bytes(n_synapses, bits)
+    return (2 * sram_access_J(bits, cap) + 2 * int_add_J(bits)
+            + 2 * register_wire_J(bits, costs.register_wire_m))
 
 
-def float_rmw_J(n_synapses: int) -> float:
+def float_rmw_J(n_synapses: int, costs: "ChipCostConfig | None" = None) -> float:
     """One read-modify-write of a float32 residual (32-bit read, fp32 add, 32-bit compare,
-    32-bit write) in an SRAM of ``n_synapses`` float32 registers, J."""
-    cap = n_synapses * 4.0
-    return 2 * sram_access_J(32, cap) + HOROWITZ_45NM_PJ["fp_add_32"] * _PJ + int_add_J(32)
+    32-bit write, the wire both ways) of a layer of ``n_synapses`` float32 registers, J."""
+    costs = costs or ChipCostConfig()
+    cap = costs.register_capacity_bytes(n_synapses, 32)
+    return (2 * sram_access_J(32, cap) + HOROWITZ_45NM_PJ["fp_add_32"] * _PJ + int_add_J(32)
+            + 2 * register_wire_J(32, costs.register_wire_m))
 
 
 def neuron_decision_J() -> float:
@@ -106,17 +135,55 @@ def neuron_decision_J() -> float:
     return (2 * h["int_add_8"] + h["int_mult_8"] + h["int_add_16"]) * _PJ
 
 
+REGISTER_FILES = ("banked", "per_layer")
+#: on-chip wire capacitance per metre (0.2 fF/um, the ITRS figure NeuroSim uses)
+WIRE_F_PER_M = 0.2e-15 / 1e-6
+#: logic supply of the Horowitz 45 nm figures, V
+LOGIC_VDD_V = 0.9
+
+
 @dataclass(frozen=True)
 class ChipCostConfig:
-    """Assumptions of the chip-mode driver pricing (module doc)."""
+    """Assumptions of the chip-mode pricing: line drivers and the residual register file
+    (module doc)."""
     cell_capacitance_F: float = param(0.1e-15, unit="F", low=0, high=1e-12,
                                       doc="line capacitance per cell (wire + select gate)")
     line_voltage_V: float = param(0.0, unit="V", low=0, high=20,
                                   doc="update-pulse amplitude on the lines; 0 = the device "
                                       "profile's programming amplitude |pulse_up_V|")
+    register_file: str = param("banked", unit="", choices=REGISTER_FILES,
+                               doc="banked: residual registers in SRAM banks of "
+                                   "register_bank_bytes next to the crossbar tiles; per_layer: "
+                                   "one SRAM holding a whole layer's registers (what-if)")
+    register_bank_bytes: int = param(8192, unit="B", low=8192, high=1048576, integer=True,
+                                     doc="size of one register bank (banked), bytes; within "
+                                         "the Horowitz table's 8 KB .. 1 MB")
+    register_wire_m: float = param(100e-6, unit="m", low=0, high=0.02,
+                                   doc="wire between a register bank and its array's line "
+                                       "drivers, m (each bit read and written crosses it)")
+    register_leakage_W_per_bit: float = param(50e-12, unit="W", low=0, high=1e-9,
+                                              doc="retention leakage of one register bit, W "
+                                                  "(assumption: 45 nm 6T cell, 10-100 pW)")
 
     def __post_init__(self) -> None:
         validate(self)
+
+    def register_capacity_bytes(self, n_synapses: int, bits: int) -> float:
+        """Capacity of the SRAM one register access reaches, bytes."""
+        layer = max(n_synapses * bits / 8.0, 1.0)
+        if self.register_file == "per_layer":
+            return layer
+        return float(min(self.register_bank_bytes, layer))
+
+    def describe(self, bits: int | None = None) -> str:
+        """One line naming the register-file organisation (for reports)."""
+        if self.register_file == "per_layer":
+            org = "one SRAM per layer holding all its registers"
+        else:
+            org = f"SRAM banks of {self.register_bank_bytes / 1024:g} KB next to the arrays"
+        w = f"{bits}-bit registers, " if bits else ""
+        return (f"{w}{org}; {1e6 * self.register_wire_m:g} um bank-to-array wire; retention "
+                f"{1e12 * self.register_leakage_W_per_bit:g} pW/bit")
 
 
 def line_pulse_J(n_cells: int, voltage_V: float, cell_capacitance_F: float) -> float:
@@ -130,7 +197,9 @@ def chip_unit_energies(sizes, device, residual_bits: int | None, policy: str,
 
     Keys: ``row_line_pulses`` (a row of ``W[k]`` spans ``2 n_{k+1}`` cells, G+ and G-
     columns), ``col_line_pulses`` (a column spans ``n_k`` cells), ``neuron_decisions``,
-    ``register_rmw`` (by policy and bit width).
+    ``register_rmw`` (by policy, bit width and register-file organisation); and, for the
+    retention row, ``register_bits`` (bits held per layer) and
+    ``register_leakage_W_per_bit``.
     """
     costs = costs or ChipCostConfig()
     v = costs.line_voltage_V or abs(float(getattr(device, "pulse_up_V", 1.0)))
@@ -140,10 +209,23 @@ def chip_unit_energies(sizes, device, residual_bits: int | None, policy: str,
     col = np.array([line_pulse_J(sizes[k], v, costs.cell_capacitance_F) for k in range(L)])
     dec = np.full(L, neuron_decision_J())
     if policy == "residual":
-        rmw = np.array([register_rmw_J(residual_bits, sizes[k] * sizes[k + 1]) for k in range(L)])
+        rmw = np.array([register_rmw_J(residual_bits, sizes[k] * sizes[k + 1], costs)
+                        for k in range(L)])
     elif policy == "residual_float":
-        rmw = np.array([float_rmw_J(sizes[k] * sizes[k + 1]) for k in range(L)])
+        rmw = np.array([float_rmw_J(sizes[k] * sizes[k + 1], costs) for k in range(L)])
     else:
         rmw = np.zeros(L)
     return {"row_line_pulses": row, "col_line_pulses": col, "neuron_decisions": dec,
-            "register_rmw": rmw, "line_voltage_V": np.full(L, v)}
+            "register_rmw": rmw, "line_voltage_V": np.full(L, v),
+            "register_bits": np.array([register_bits(sizes[k] * sizes[k + 1], residual_bits, policy)
+                                       for k in range(L)], dtype=np.float64),
+            "register_leakage_W_per_bit": np.full(L, costs.register_leakage_W_per_bit)}
+
+
+def register_bits(n_synapses: int, residual_bits: int | None, policy: str) -> int:
+    """Register bits a layer of ``n_synapses`` holds under ``policy`` (0 for in-situ pulses)."""
+    if policy == "residual":
+        return int(n_synapses) * int(residual_bits)
+    if policy == "residual_float":
+        return int(n_synapses) * 32
+    return 0

@@ -123,6 +123,13 @@ def _add_common(p) -> None:
     g.add_argument("--chip-phases", default="difference", choices=("difference", "separate"),
                    help="chip mode: the -beta phase pulses its difference to the +beta phase "
                         "(per-neuron traces), or each phase pulses on its own (default: difference)")
+    g.add_argument("--register-file", default="banked", choices=("banked", "per_layer"),
+                   help="chip mode, residual policies: where the registers sit, for their "
+                        "pricing: banked (SRAM banks of --register-bank-bytes next to the arrays) "
+                        "or per_layer (one SRAM per layer: a what-if) (default: banked)")
+    g.add_argument("--register-bank-bytes", type=int, default=8192, metavar="BYTES",
+                   help="chip mode, banked register file: bytes per SRAM bank, 8192-1048576 "
+                        "(Horowitz ISSCC 2014 table range) (default: 8192)")
     g = p.add_argument_group("training")
     g.add_argument("--full", action="store_true",
                    help="paper scale: 12 epochs instead of 3 (about 7.5 min on 2 idle cores)")
@@ -225,8 +232,16 @@ def _syn_config(args, n_layers: int = 2):
 
 def _chip_config(args):
     from eqspike.network.policies.chip import ChipSynapseConfig
+    _chip_costs(args)
     return ChipSynapseConfig(policy=args.chip_policy, residual_bits=args.residual_bits,
                              prob_scale=args.prob_scale, phases=args.chip_phases)
+
+
+def _chip_costs(args):
+    """The chip-mode pricing assumptions of the command line (register-file organisation)."""
+    from eqspike.network.chip_costs import ChipCostConfig
+    return ChipCostConfig(register_file=getattr(args, "register_file", "banked"),
+                          register_bank_bytes=getattr(args, "register_bank_bytes", 8192))
 
 
 def _out_dir(args, kind: str) -> Path:
@@ -420,7 +435,7 @@ def _run_main(args, cfg, syn_cfg, out: Path, t0: float) -> int:
                                        on_epoch=_epoch_printer(cfg, f"{m} mode: "),
                                        resume=resume and (rd / CHECKPOINT).exists(),
                                        bias_share_neurons=getattr(args, "bias_share", 128),
-                                       mode=m, chip_config=chip_cfg)
+                                       mode=m, chip_config=chip_cfg, chip_costs=_chip_costs(args))
     res = results[modes[-1]]
     others = {f"{m} mode (run folder {m}/)": results[m] for m in modes[:-1]}
     _say("[5/5] energy ledger and report")

@@ -108,7 +108,8 @@ __all__ = ["EnergyLedger", "GPU_REFERENCES", "GpuReference", "gpu_macs", "gpu_co
 
 PHASES = ("inference", "free", "nudged")
 #: Components priced as power x time (count = unit-seconds).
-POWER_COMPONENTS = ("leakage", "neuron active floor", "read-out hold", "bias generators")
+POWER_COMPONENTS = ("leakage", "neuron active floor", "read-out hold", "bias generators",
+                    "residual register retention")
 
 
 # --------------------------------------------------------------------------- counting

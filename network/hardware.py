@@ -278,6 +278,12 @@ def record_chip(ledger: EnergyLedger, backend, cfg, costs=None) -> None:
         name = (f"residual register RMW ({backend.chip.residual_bits}-bit SRAM)" if pol == "residual"
                 else "residual register RMW (fp32 SRAM)")
         ledger.record_extra(name, counts["register_rmw"], units["register_rmw"])
+        # retention: every register bit leaks for the whole training time so far (all phases
+        # of every training example); set, not added, so a re-pricing stays exact
+        train_s = (ledger.steps.get("free", 0.0) + ledger.steps.get("nudged", 0.0)) * ledger.step_time_s
+        ledger.extra["residual register retention"] = [
+            np.asarray(units["register_bits"], np.float64) * train_s,
+            np.asarray(units["register_leakage_W_per_bit"], np.float64)]
     for k, v in counts.items():
         ledger.chip_counters[k] = ledger.chip_counters.get(k, 0.0) + v
 

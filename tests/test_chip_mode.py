@@ -271,6 +271,33 @@ def test_chip_costs_follow_the_cited_table():
     assert cc.neuron_decision_J() == pytest.approx(0.31e-12)
 
 
+def test_register_file_organisation_is_priced_from_the_table():
+    # banked (default): an 8-bit RMW reaches one 8 KB bank: 2 x (10 pJ x 8/64) + 2 x 0.03 pJ
+    # (adds) + 2 x 8 bits x 0.2 fF/um x 100 um x (0.9 V)^2 (bank-to-array wire)
+    wire = 2 * 8 * 0.2e-15 * 100 * 0.9 ** 2
+    assert cc.register_rmw_J(8, 392000) == pytest.approx(2 * 1.25e-12 + 2 * 0.03e-12 + wire)
+    # the what-if: one 392 KB SRAM per layer, interpolated log-log between 32 KB and 1 MB
+    per_layer = cc.ChipCostConfig(register_file="per_layer")
+    e64 = np.exp(np.interp(np.log(392000.0), np.log([32 * 1024, 1024 * 1024]), np.log([20.0, 100.0])))
+    assert cc.register_rmw_J(8, 392000, per_layer) == pytest.approx(
+        2 * e64 * 8 / 64 * 1e-12 + 2 * 0.03e-12 + wire)
+    # a bigger bank costs more per access; no wire, no wire energy
+    big = cc.ChipCostConfig(register_bank_bytes=64 * 1024, register_wire_m=0.0)
+    assert cc.register_rmw_J(8, 392000, big) > cc.register_rmw_J(8, 392000, cc.ChipCostConfig(
+        register_wire_m=0.0))
+    assert cc.ChipCostConfig(register_wire_m=0.0).describe(8).startswith("8-bit registers, SRAM banks of 8 KB")
+
+
+@pytest.mark.parametrize("kw, name", [({"register_file": "cache"}, "register_file"),
+                                      ({"register_bank_bytes": 1024}, "register_bank_bytes"),
+                                      ({"register_bank_bytes": 4 * 1024 * 1024}, "register_bank_bytes"),
+                                      ({"register_wire_m": -1e-6}, "register_wire_m"),
+                                      ({"register_leakage_W_per_bit": -1.0}, "register_leakage_W_per_bit")])
+def test_register_file_bad_values_are_refused(kw, name):
+    with pytest.raises(ParameterError, match=name):
+        cc.ChipCostConfig(**kw)
+
+
 def test_chip_mode_ledger_prices_every_operation():
     cfg = _cfg(rule="eqspike", epochs=1)
     res = train_on_hardware(cfg, _data(n=16), device=DeviceProfile.ideal(n_levels=64, write_energy_J=1e-12),
@@ -285,6 +312,14 @@ def test_chip_mode_ledger_prices_every_operation():
         assert c in comps, comps
     rmw = bd[bd["component"] == "residual register RMW (8-bit SRAM)"]
     assert (rmw["count"] > 0).all() and (rmw["energy_J"] > 0).all()
+    # retention: every register bit leaks for the whole training time (free + nudged phases)
+    ret = bd[bd["component"] == "residual register retention"].reset_index(drop=True)
+    train_s = bd.loc[(bd["component"] == "leakage") & bd["phase"].isin(["free", "nudged"]), "count"].sum() \
+        / sum(cfg.sizes)
+    for k in range(len(cfg.sizes) - 1):
+        bits = cfg.sizes[k] * cfg.sizes[k + 1] * 8
+        assert ret.loc[k, "count"] == pytest.approx(bits * train_s)
+        assert ret.loc[k, "energy_J"] == pytest.approx(bits * train_s * 50e-12)
     assert res.summary["mode"] == "chip" and res.summary["residual_bits"] == 8
     assert res.train.config.rule == "eqspike_chip"
 
