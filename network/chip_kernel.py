@@ -523,13 +523,16 @@ def chip_examples(X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, act_code, act
                   act_step, seeds_free, seeds_n, betas, signs, a0, a1, wsched, cs, bsc,
                   readout_spikes, win, policy, ups, ums, sps, sms, rqs, rfs, wscs, reg_max,
                   thr, lsb_per_step, K, lut_up, qlut, quant, c2c, state, cnt, spk_free,
-                  spk_nudged, pred, rec, rec_S, rec_dr, pairing_diff):
+                  spk_nudged, pred, act_free, rec, rec_S, rec_dr, pairing_diff):
     """Train on the examples ``X[b]``, ``Y[b]`` one after the other (module doc).
 
     ``seeds_free[b]``: spike seed of the free phase; ``seeds_n[b, s, p]``: of nudged
     phase p (nudging ``betas[p]``, update sign ``signs[p]``) of sample s.  Writes the
     free-phase predictions ``pred[b]`` and adds spike counts per layer to ``spk_free``
-    / ``spk_nudged`` and the update counters to ``cnt``.  ``rec``: record spikes and
+    / ``spk_nudged``, the update counters to ``cnt`` and, per layer k >= 1, the neurons
+    with a positive membrane at the end of the free phase times ``T1`` to
+    ``act_free[k]`` (the energy ledger's active neuron-steps, estimated as in rule
+    ``eqspike``: ``EqSpikeRule._active``).  ``rec``: record spikes and
     activity changes of the nudged phases of example 0 into ``rec_S`` / ``rec_dr``.
     """
     L = off.shape[0] - 2
@@ -574,6 +577,12 @@ def chip_examples(X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, act_code, act
             elif u[oL + j] > u[oL + best]:
                 best = j
         pred[b] = best
+        for k in range(1, L + 1):
+            n_pos = 0
+            for g in range(off[k], off[k + 1]):
+                if u[g] > 0.0:
+                    n_pos += 1
+            act_free[k] += n_pos * T1
         diff = pairing_diff and R == 2
         for s in range(n_samples):
             for p in range(R):

@@ -143,6 +143,25 @@ def test_backend_holds_only_device_arrays():
             np.testing.assert_array_equal(net.W[k], syn.weights(k))
 
 
+@pytest.mark.parametrize("bias, expect_all", [(50.0, True), (-50.0, False)])
+def test_chip_mode_reports_active_neuron_steps(bias, expect_all):
+    """The ledger's active floor in chip mode is priced on the neuron-steps with positive
+    input (as rule ``eqspike`` reports them), not on every neuron: all of them when the
+    biases hold every membrane above zero, none when they hold it below."""
+    cfg = _cfg()
+    net, rule = _net_rule(cfg, _backend())
+    for bk in net.b:
+        bk[:] = np.float32(bias)
+    data = _data(n=8)
+    Y = np.eye(SIZES[-1], dtype=np.float32)[data.y_train]
+    B = 4
+    st = rule.train_batch(net, data.x_train[:B], Y[:B], cfg.lrs)
+    act = st["active_free"]
+    assert len(act) == len(SIZES) and act[0] == 0
+    for k in range(1, len(SIZES)):
+        assert act[k] == (SIZES[k] * cfg.T1 * B if expect_all else 0), (k, act)
+
+
 def test_weights_move_only_by_whole_device_steps():
     """Ideal linear device, no noise, no quantisation issues: every weight change is a
     whole number of steps, and the pulse counters account for all of them."""
@@ -322,6 +341,10 @@ def test_chip_mode_ledger_prices_every_operation():
         assert ret.loc[k, "energy_J"] == pytest.approx(bits * train_s * 50e-12)
     assert res.summary["mode"] == "chip" and res.summary["residual_bits"] == 8
     assert res.train.config.rule == "eqspike_chip"
+    # the active floor of the training phases is priced on the neuron-steps the rule measured
+    led = res.ledger
+    for ph in ("free", "nudged"):
+        assert led.active_examples.get(ph, 0) == led.examples[ph] > 0, ph
 
 
 def test_run_mode_both_reports_side_by_side(tmp_path, monkeypatch):

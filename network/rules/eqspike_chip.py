@@ -77,6 +77,7 @@ class ChipEqSpikeRule(EqSpikeRule):
         spk_free = np.zeros(L + 1, np.int64)
         spk_nudged = np.zeros(L + 1, np.int64)
         pred = np.zeros(B, np.int64)
+        act_free = np.zeros(L + 1, np.int64)
         rec = self.record is not None
         N = int(spec.offsets[-1])
         P = p.n_samples * R
@@ -93,7 +94,8 @@ class ChipEqSpikeRule(EqSpikeRule):
                          dev["policy"], dev["ups"], dev["ums"], dev["sps"], dev["sms"],
                          dev["rqs"], dev["rfs"], dev["wscs"], dev["reg_max"], dev["thr"],
                          dev["lsb_per_step"], dev["K"], dev["lut_up"], dev["qlut"], dev["quant"],
-                         dev["c2c"], state, cnt, spk_free, spk_nudged, pred, rec, rec_S, rec_dr,
+                         dev["c2c"], state, cnt, spk_free, spk_nudged, pred, act_free, rec,
+                         rec_S, rec_dr,
                          syn.chip.phases == "difference")
         if rec:
             self.record = {"S": rec_S, "drho": rec_dr, "cs": cs, "a": self._a, "signs": signs,
@@ -102,6 +104,7 @@ class ChipEqSpikeRule(EqSpikeRule):
                            "counters": cnt.copy()}
         syn.after_examples(net, cnt)
         return {"pred": pred, "spikes_free": [int(v) for v in spk_free],
+                "active_free": [int(v) for v in act_free],
                 "spikes_nudged": [int(v) for v in spk_nudged],
                 "steps_free": int(cfg.T1), "steps_nudged": int(cfg.T2) * P,
                 "compute_path": "chip"}
