@@ -10,7 +10,7 @@ SHARED_DATA := $(abspath ../shared/data)
 export EQSPIKE_DATA_DIR ?= $(if $(wildcard $(SHARED_DATA)/mnist),$(SHARED_DATA),)
 RUN_ARGS ?=
 
-.PHONY: setup run test test-fast clean bench-cep bench-eqspike bench-eqspike-accuracy bench-devices bench-circuits bench-hardware bench-sweeps
+.PHONY: setup run test test-fast clean bench-cep bench-eqspike bench-eqspike-accuracy bench-devices bench-circuits bench-hardware bench-sweeps bench-chip bench-chip-speed bench-validate
 
 setup:
 	@bash scripts/setup.sh
@@ -50,3 +50,14 @@ bench-hardware: setup
 	$(BIN)/python benchmarks/bench_hardware.py accuracy --device fefet --epochs 3
 bench-sweeps: setup
 	$(BIN)/python benchmarks/bench_sweeps.py --workers 1 2 --md benchmarks/results/sweeps.md
+# Chip mode (batch 1, every update operation priced): 12 epochs each, ~40 min per run on 2 cores;
+# results under benchmarks/results/chip/ (benchmarks/results/chip_mode.md).
+bench-chip: setup
+	$(BIN)/python benchmarks/bench_chip.py accuracy --device ideal1024 --policy pulses --epochs 12 --run-dir runs/chip/ideal1024_pulses_e12 $(if $(wildcard runs/chip/ideal1024_pulses_e12/checkpoint.npz),--resume,)
+	$(BIN)/python benchmarks/bench_chip.py accuracy --device taox_rram --policy residual --bits 8 --epochs 12 --run-dir runs/chip/taox_rram_residual8_e12 $(if $(wildcard runs/chip/taox_rram_residual8_e12/checkpoint.npz),--resume,)
+# Chip-mode epoch against the device-aware (simulator-mode) epoch, alternating in one process.
+bench-chip-speed: setup
+	$(BIN)/python benchmarks/bench_chip.py speed --device taox_rram --policy residual --bits 8 --n-train 3000 --repeats 3
+# ngspice re-simulation of the stored 196-16-10 network on 50 test images (~30 min on 2 cores).
+bench-validate: setup
+	$(BIN)/eqspike validate benchmarks/results/validation/run_196_16_10 --images 50 --workers 2 --out runs/validation_196_16_10 --resume --no-progress
