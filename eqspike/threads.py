@@ -64,7 +64,11 @@ class ThreadConfig:
         if layer is None:
             layer = os.environ.get("EQSPIKE_THREADING_LAYER", "omp")
         if wait_policy is None:
-            wait_policy = os.environ.get("OMP_WAIT_POLICY", "PASSIVE").upper()
+            raw = os.environ.get("OMP_WAIT_POLICY", "PASSIVE")
+            wait_policy = raw.strip().upper()
+            if wait_policy not in ("PASSIVE", "ACTIVE"):
+                raise ParameterError(f"parameter 'OMP_WAIT_POLICY' (environment) = {raw!r} is not an "
+                                     "OpenMP wait policy; allowed: PASSIVE or ACTIVE (any case)")
         return cls(threads=threads, layer=layer, wait_policy=wait_policy)
 
 

@@ -63,6 +63,15 @@ def test_bad_environment_is_named():
             del os.environ["EQSPIKE_THREADS"]
 
 
+@pytest.mark.parametrize("value", ["spin", "keep"])
+def test_bad_wait_policy_in_the_environment_is_named(value, monkeypatch):
+    monkeypatch.setenv("OMP_WAIT_POLICY", value)
+    with pytest.raises(ParameterError, match=f"'OMP_WAIT_POLICY' \\(environment\\) = '{value}'"):
+        ThreadConfig.from_env()
+    monkeypatch.setenv("OMP_WAIT_POLICY", "active")
+    assert ThreadConfig.from_env().wait_policy == "ACTIVE"
+
+
 def test_more_threads_than_the_pool_is_refused():
     r = _py("from eqspike import threads as t\ntry:\n t.configure(t.ThreadConfig(threads=3,"
             " layer='workqueue'), announce=False)\nexcept Exception as e: print(type(e).__name__, e)",
