@@ -50,7 +50,7 @@ bench-hardware: setup
 	$(BIN)/python benchmarks/bench_hardware.py accuracy --device fefet --epochs 3
 bench-sweeps: setup
 	$(BIN)/python benchmarks/bench_sweeps.py --workers 1 2 --md benchmarks/results/sweeps.md
-# Chip mode (batch 1, every update operation priced): 12 epochs each, ~40 min per run on 2 cores;
+# Chip mode (batch 1, every update operation priced): 12 epochs each, ~20 min per run on an idle machine;
 # results under benchmarks/results/chip/ (benchmarks/results/chip_mode.md).
 bench-chip: setup
 	$(BIN)/python benchmarks/bench_chip.py accuracy --device ideal1024 --policy pulses --epochs 12 --run-dir runs/chip/ideal1024_pulses_e12 $(if $(wildcard runs/chip/ideal1024_pulses_e12/checkpoint.npz),--resume,)
