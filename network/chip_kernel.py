@@ -62,7 +62,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from eqspike.network.event import _rho, _sum_rows, _uniform   # the batched path's helpers
+from eqspike.network.event import _rho, _uniform   # the batched path's helpers
+from eqspike.network.event_rows import _sum_rows
 from eqspike.network.spiking import COUNTER_STEPS
 
 _CSTEPS = np.uint64(COUNTER_STEPS)

@@ -50,6 +50,8 @@ from eqspike.network.event_batch import (apply_buffers, balanced_chunks,  # noqa
                                          make_buffers, n_event_chunks, nonzero_lists,
                                          reduce_buffers, scratch)
 from eqspike.network.event_batch import pad16 as _pad16
+from eqspike.network.event_rows import (_image_sort_input, _pixel_ranges,
+                                        _pixel_update, _sum_rows)
 
 PAIRINGS: dict[str, int] = {"same_step": 0, "delayed": 1, "both": 2}
 COMPUTE_PATHS = ("auto", "event", "dense")
@@ -241,75 +243,6 @@ def _chunk_input_spikes(b0, b1, U, r, acc, S, T, t0, e0, th, seed, first_draw, N
             g = T * Bc + bb
             for m in range(ptr[g], ptr[g + 1]):
                 S[p, b0 + bb, o0 + sq[m]] = 1.0
-
-
-@njit(inline="always")
-def _sum_rows(M, rows, m, e, out, n):
-    """``out[:n] = sum of M[rows[m:e], :n]``, eight rows per pass (one load and
-    one store of ``out`` per eight rows)."""
-    for j in range(n):
-        out[j] = 0.0
-    while m + 8 <= e:
-        a = M[rows[m]]
-        b = M[rows[m + 1]]
-        c = M[rows[m + 2]]
-        d = M[rows[m + 3]]
-        a2 = M[rows[m + 4]]
-        b2 = M[rows[m + 5]]
-        c2 = M[rows[m + 6]]
-        d2 = M[rows[m + 7]]
-        for j in range(n):
-            out[j] += ((a[j] + b[j]) + (c[j] + d[j])) + ((a2[j] + b2[j]) + (c2[j] + d2[j]))
-        m += 8
-    while m < e:
-        a = M[rows[m]]
-        for j in range(n):
-            out[j] += a[j]
-        m += 1
-
-
-@njit(cache=True)
-def _image_sort_input(sq, ptr, n_steps, b, B, n0, srt, sst):
-    """The input spikes of image ``b`` (steps s < n_steps) grouped by pixel (counting
-    sort, stable): pixel k's spikes are the flat rows ``s * B + b`` of ``cvec``
-    ``srt[sst[k]:sst[k+1]]``, in step order.  Read by :func:`_pixel_update`."""
-    e = ptr[n_steps]
-    for k in range(n0 + 1):
-        sst[k] = 0
-    for m in range(e):
-        sst[sq[m] + 1] += 1
-    for k in range(n0):
-        sst[k + 1] += sst[k]
-    for s in range(n_steps):
-        row = s * B + b
-        for m in range(ptr[s], ptr[s + 1]):
-            k = sq[m]
-            pos = sst[k]
-            srt[pos] = row
-            sst[k] = pos + 1
-    for k in range(n0, 0, -1):   # back to starts
-        sst[k] = sst[k - 1]
-    sst[0] = 0
-
-
-@njit(inline="always")
-def _pixel_update(dW0, cv2, srt, sst, k0, k1, rows, tmp):
-    """``dW0[k, :] += sum of cvec rows`` of the input spikes of pixel k, for k0 <= k < k1,
-    all images of the batch: rows in image order, then step order (a fixed order: the
-    same sum for every thread count and split), eight rows per pass."""
-    B = sst.shape[0]
-    n1 = dW0.shape[1]
-    for k in range(k0, k1):
-        m = 0
-        for b in range(B):
-            for q in range(sst[b, k], sst[b, k + 1]):
-                rows[m] = srt[b, q]
-                m += 1
-        if m > 0:
-            _sum_rows(cv2, rows, 0, m, tmp, n1)
-            dwr = dW0[k]
-            for j in range(n1):
-                dwr[j] += tmp[j]
 
 
 @njit(inline="always")
@@ -525,34 +458,6 @@ def _chunk_phase(b0, b1, c, Ws, WTs, bs, off, enc, sq, ptr, y, u, r, acc, S, T, 
                 S[p, b, o + j] = 0.0
             for m in range(ns_o[kk, v]):
                 S[p, b, o + idx_o[kk, v, m]] = 1.0
-
-
-@njit(inline="always")
-def _pixel_ranges(sst, n0, n_thr):
-    """Cuts of the pixels 0..n0 into ``n_thr`` contiguous ranges of about equal spike rows
-    (a deterministic function of the spikes), and the most rows of one pixel."""
-    B = sst.shape[0]
-    tot = 0
-    for b in range(B):
-        tot += sst[b, n0]
-    kcut = np.zeros(n_thr + 1, np.int64)
-    kcut[n_thr] = n0
-    acc_w = 0
-    mx = 1
-    g = 1
-    for k in range(n0):
-        m = 0
-        for b in range(B):
-            m += sst[b, k + 1] - sst[b, k]
-        acc_w += m
-        mx = max(mx, m)
-        while g < n_thr and acc_w * n_thr >= g * tot:
-            kcut[g] = k + 1
-            g += 1
-    while g < n_thr:
-        kcut[g] = n0
-        g += 1
-    return kcut, mx
 
 
 @njit(parallel=True, cache=True)

@@ -25,8 +25,8 @@ from numba import njit, prange
 
 from eqspike.network import event as ev
 from eqspike.network.event import (PAIRINGS, PhaseSpec, PhaseState, _chunk_input_spikes,
-                                   _chunk_phase, _image_sort_input, _pixel_ranges,
-                                   _pixel_update)
+                                   _chunk_phase)
+from eqspike.network.event_rows import _image_sort_input, _pixel_ranges, _pixel_update
 from eqspike.network.event_batch import balanced_chunks, n_event_chunks, scratch
 from eqspike.network.event_batch import pad16 as _pad16
 
