@@ -55,131 +55,26 @@ noise and the neuron's rounding use one xorshift64* stream whose state is
 ``rng_state[0]`` (the caller seeds it from its generator), so a run is
 reproducible and single-threaded by construction.
 
-Counters per weight layer (``counters[k, :]``, float64): see ``CNT_*``.
+Counters per weight layer (``counters[k, :]``, float64): see ``CNT_*`` in
+:mod:`eqspike.network.chip_coincidence`, which holds :func:`_slot`.
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
 
+# the counters' layout is defined with the coincidence updates and re-exported here
+from eqspike.network.chip_coincidence import (COUNTER_NAMES, N_COUNTERS,  # noqa: F401
+                                              POLICY_CODES, _slot)
 from eqspike.network.event import _rho, _uniform   # the batched path's helpers
 from eqspike.network.event_rows import _sum_rows
-from eqspike.network.spiking import COUNTER_STEPS
-
-_CSTEPS = np.uint64(COUNTER_STEPS)
-_S12, _S25, _S27, _S11 = np.uint64(12), np.uint64(25), np.uint64(27), np.uint64(11)
-_M3 = np.uint64(0x2545F4914F6CDD1D)
-_INV53 = 1.0 / 9007199254740992.0
-
-#: counter columns (per weight layer)
-CNT_PULSE_P = 0       # programming pulses on G+ devices
-CNT_PULSE_M = 1       # programming pulses on G- devices
-CNT_ROW_LINE = 2      # row-line update pulses driven (one per row per slot with a pulse)
-CNT_COL_LINE = 3      # column-line update pulses driven
-CNT_RMW = 4           # residual register read-modify-writes (residual policies)
-CNT_SATURATED = 5     # register adds that saturated (fixed point)
-CNT_G_AT_PULSE = 6    # sum of the pulsed device's s*u before the pulse (mean G at a pulse)
-CNT_DECISIONS = 7     # neuron update decisions (neuron x step x slot)
-CNT_COINCIDENCES = 8  # (row, column) coincidences that moved a device or a register
-N_COUNTERS = 9
-COUNTER_NAMES = ("pulses_p", "pulses_m", "row_line_pulses", "col_line_pulses", "register_rmw",
-                 "register_saturations", "g_at_pulse_sum", "neuron_decisions", "coincidences")
-
-POLICY_CODES = {"pulses": 0, "residual": 1, "residual_float": 2}
 
 
 @njit(inline="always")
-def _next(state):
-    """Uniform in [0, 1) from the xorshift64* stream ``state[0]``."""
-    s = state[0]
-    s ^= s >> _S12
-    s ^= s << _S25
-    s ^= s >> _S27
-    state[0] = s
-    return np.float64((s * _M3) >> _S11) * _INV53
-
-
-@njit(inline="always")
-def _normal(state):
-    u1 = _next(state)
-    u2 = _next(state)
-    return np.sqrt(-2.0 * np.log(1.0 - u1)) * np.cos(6.283185307179586 * u2)
-
-
-@njit(inline="always")
-def _xs(s):
-    """One xorshift64* state step (scalar form of :func:`_next`: no array argument, so
-    no reference counting in the hot loops)."""
-    s ^= s >> _S12
-    s ^= s << _S25
-    s ^= s >> _S27
-    return s
-
-
-@njit(inline="always")
-def _u01(s):
-    """The uniform in [0, 1) that :func:`_next` returns for the stepped state ``s``."""
-    return np.float64((s * _M3) >> _S11) * _INV53
-
-
-@njit(inline="always")
-def _stoch_count(x, K, state):
-    """floor(x + U), capped at K (x >= 0)."""
-    if x <= 0.0:
-        return 0
-    if x >= K:
-        return K
-    n = np.int64(x + _next(state))
-    return n if n < K else K
-
-
-@njit(inline="always")
-def _lut(tab, u):
-    t = min(max(u, 0.0), 1.0) * (tab.shape[0] - 1)
-    i = min(np.int64(t), tab.shape[0] - 2)
-    f = t - i
-    return tab[i] + f * (tab[i + 1] - tab[i])
-
-
-@njit(inline="always")
-def _pulse_once(u, lut_up, qlut, quant, c2c, state):
-    """One potentiating pulse on a device at normalised state ``u``: the mean step at the
-    present state, c2c noise, the bounds [0, 1] and the level grid."""
-    d = _lut(lut_up, u)
-    if c2c > 0.0:
-        d += c2c * _normal(state)
-    u = min(max(u + d, 0.0), 1.0)
-    if quant:
-        u = qlut[np.int64(u * (qlut.shape[0] - 1) + 0.5)]
-    return u
-
-
-@njit(inline="always")
-def _program(i, j, n, pos, Wk, WTk, has_t, up, um, sp, sm, wsc, lut_up, qlut, quant, c2c,
-             state):
-    """``n`` pulses on the G+ (pos) or G- device of pair (i, j); rewrites W (and W^T).
-    Returns the pulsed device's s*u before the pulses, times n (for the mean G at a pulse).
-
-    The pulsed device's array is selected first and one code path follows (two
-    inlined copies of the pulse loop, one per device, ran ~10x slower: measured
-    300 vs 38 ns per pulse on 784 x 500 arrays)."""
-    dev = up if pos else um
-    sc = sp if pos else sm
-    g = n * sc[i, j] * dev[i, j]
-    u = np.float64(dev[i, j])
-    for _ in range(n):
-        u = _pulse_once(u, lut_up, qlut, quant, c2c, state)
-    dev[i, j] = np.float32(u)
-    w = np.float32((sp[i, j] * up[i, j] - sm[i, j] * um[i, j]) * wsc)
-    Wk[i, j] = w
-    if has_t:
-        WTk[j, i] = w
-    return g
-
-
-@njit(inline="always")
-def _encode(code, rates, acc, out_idx, n, th, seed, base):
-    """Spikes of one layer into the index list ``out_idx``; returns their number."""
+def _encode(code, rates, acc, out_idx, n, th, seed, base, mask):
+    """Spikes of one layer into the index list ``out_idx``; returns their number.
+    Bernoulli: the hash of every neuron first (a loop without branches, which the
+    compiler vectorises), then the spiking neurons compacted in index order."""
     m = 0
     if code == 0:
         for j in range(n):
@@ -192,174 +87,11 @@ def _encode(code, rates, acc, out_idx, n, th, seed, base):
                 acc[j] = a
     else:
         for j in range(n):
-            if rates[j] > 0.0 and _uniform(seed, base + np.uint64(j)) * th < rates[j]:
-                out_idx[m] = j
-                m += 1
+            mask[j] = (rates[j] > 0.0) & (_uniform(seed, base + np.uint64(j)) * th < rates[j])
+        for j in range(n):
+            out_idx[m] = j
+            m += mask[j]
     return m
-
-
-@njit(cache=True)
-def _slot(k, rev, a, dvals, n_dec, sidx, ssgn, n_sp, csk, th, qv, aidx, aq, Wk, WTk, up, um,
-          sp, sm, rq, rf, wsc, policy, reg_max, thr, lsb_per_step, K, lut_up, qlut, quant, c2c,
-          state, cnt):
-    """One pairing slot of one term of layer k: each deciding neuron j turns its signed
-    change ``dvals[j]`` into an update (policy 0: a pulse count by stochastic rounding;
-    1: LSBs by stochastic rounding; 2: float), which coincides with the spiking lines
-    ``sidx[:n_sp]`` (sign ``ssgn``).  ``rev`` = 0: deciding neurons are columns.
-
-    The random stream is held in a local scalar (``state[0]`` on entry and exit) and the
-    pulse arithmetic of :func:`_pulse_once` / :func:`_program` is written out in the
-    loop: helpers that take arrays made numba reference-count those arrays at every
-    call (atomic increments, ~60 % of the time of a pulse; measured with perf)."""
-    has_t = k >= 1
-    cnt[k, CNT_DECISIONS] += n_dec
-    n_act = 0
-    lines = 0
-    s = state[0]
-    for j in range(n_dec):
-        dj = dvals[j]
-        x = a * csk * th * (dj if dj >= 0.0 else -dj)
-        nq = 0
-        if policy == 0 or policy == 1:
-            # stochastic rounding floor(x + U), capped (as _stoch_count)
-            cap = K if policy == 0 else reg_max
-            xx = x if policy == 0 else x * lsb_per_step
-            if xx <= 0.0:
-                nq = 0
-            elif xx >= cap:
-                nq = cap
-            else:
-                s = _xs(s)
-                nq = np.int64(xx + _u01(s))
-                if nq > cap:
-                    nq = cap
-            if policy == 0:
-                lines += nq
-        if policy == 2:
-            q = x
-        else:
-            q = np.float64(nq)
-        if dj < 0.0:
-            q = -q
-        qv[j] = q
-        if q != 0.0:
-            n_act += 1
-    if n_act == 0 or n_sp == 0:
-        state[0] = s
-        return
-    if policy == 0:   # update pulses on the deciding lines; spikes on the crossing lines
-        if rev == 0:
-            cnt[k, CNT_COL_LINE] += lines
-            cnt[k, CNT_ROW_LINE] += n_sp
-        else:
-            cnt[k, CNT_ROW_LINE] += lines
-            cnt[k, CNT_COL_LINE] += n_sp
-    # compact the deciding neurons with an update; then rows outer, columns inner (row-major)
-    m_act = 0
-    for j in range(n_dec):
-        if qv[j] != 0.0:
-            aidx[m_act] = j
-            aq[m_act] = qv[j]
-            m_act += 1
-    cnt[k, CNT_COINCIDENCES] += m_act * n_sp
-    if rev == 0:
-        n_rows, n_cols = n_sp, m_act
-    else:
-        n_rows, n_cols = m_act, n_sp
-    n_sat = 0
-    n_p = 0
-    n_m = 0
-    n_line = 0
-    g_sum = 0.0
-    nl = lut_up.shape[0]
-    nq1 = qlut.shape[0] - 1
-    for a_r in range(n_rows):
-        if rev == 0:
-            ii = sidx[a_r]
-            fr = ssgn[a_r]
-        else:
-            ii = aidx[a_r]
-            fr = aq[a_r]
-        for a_c in range(n_cols):
-            if rev == 0:
-                jj = aidx[a_c]
-                qe = fr * aq[a_c]
-            else:
-                jj = sidx[a_c]
-                qe = fr * ssgn[a_c]
-            n = 0
-            pos = True
-            if policy == 0:
-                pos = qe > 0
-                n = np.int64(qe) if pos else np.int64(-qe)
-            elif policy == 1:
-                # residual register: read, add, compare; pulses (rare) only on a full step
-                v = np.int64(rq[ii, jj]) + np.int64(qe)
-                if v > reg_max:
-                    v = reg_max
-                    n_sat += 1
-                elif v < -reg_max - 1:
-                    v = -reg_max - 1
-                    n_sat += 1
-                if v >= thr or v <= -thr:
-                    pos = v >= 0
-                    n = (v if pos else -v) // thr
-                    if n > K:
-                        n = K
-                    v = v - n * thr if pos else v + n * thr
-                rq[ii, jj] = np.int32(v)
-            else:
-                fv = np.float64(rf[ii, jj]) + qe
-                if fv >= 1.0 or fv <= -1.0:
-                    pos = fv >= 0.0
-                    n = np.int64(fv if pos else -fv)
-                    if n > K:
-                        n = K
-                    fv = fv - n if pos else fv + n
-                rf[ii, jj] = np.float32(fv)
-            if n > 0:
-                # n pulses on the G+ (pos) or G- device of pair (i, j) (see _program)
-                if pos:
-                    g_sum += n * sp[ii, jj] * up[ii, jj]
-                    u = np.float64(up[ii, jj])
-                else:
-                    g_sum += n * sm[ii, jj] * um[ii, jj]
-                    u = np.float64(um[ii, jj])
-                for _ in range(n):
-                    t = min(max(u, 0.0), 1.0) * (nl - 1)
-                    ix = min(np.int64(t), nl - 2)
-                    f = t - ix
-                    d = lut_up[ix] + f * (lut_up[ix + 1] - lut_up[ix])
-                    if c2c > 0.0:
-                        s = _xs(s)
-                        u1 = _u01(s)
-                        s = _xs(s)
-                        u2 = _u01(s)
-                        d += c2c * (np.sqrt(-2.0 * np.log(1.0 - u1))
-                                    * np.cos(6.283185307179586 * u2))
-                    u = min(max(u + d, 0.0), 1.0)
-                    if quant:
-                        u = qlut[np.int64(u * nq1 + 0.5)]
-                if pos:
-                    up[ii, jj] = np.float32(u)
-                    n_p += n
-                else:
-                    um[ii, jj] = np.float32(u)
-                    n_m += n
-                w = np.float32((sp[ii, jj] * up[ii, jj] - sm[ii, jj] * um[ii, jj]) * wsc)
-                Wk[ii, jj] = w
-                if has_t:
-                    WTk[jj, ii] = w
-                n_line += n
-    state[0] = s
-    cnt[k, CNT_PULSE_P] += n_p
-    cnt[k, CNT_PULSE_M] += n_m
-    cnt[k, CNT_G_AT_PULSE] += g_sum
-    if policy != 0:   # each programmed cell is reached through its row and its column
-        cnt[k, CNT_ROW_LINE] += n_line
-        cnt[k, CNT_COL_LINE] += n_line
-        cnt[k, CNT_RMW] += n_rows * n_cols
-        cnt[k, CNT_SATURATED] += n_sat
 
 
 @njit(cache=True)
@@ -382,11 +114,15 @@ def _phase(Ws, WTs, bs, off, enc, y, u, r, acc, si_o, ns_o, T, t0, eps, beta, th
     qv = np.zeros(nmax, np.float64)
     aidx = np.zeros(nmax + 1, np.int64)
     aq = np.zeros(nmax + 1, np.float64)
+    pend = np.zeros((2, nmax + 1), np.int64)
     dvals = np.zeros(nmax, np.float64)
     sidx = np.zeros(nmax + 1, np.int64)
     ssgn = np.zeros(nmax + 1, np.float64)
     cur_o = np.zeros(off[-1], np.uint8)
     cur_n = np.zeros(off[-1], np.uint8)
+    emask = np.zeros(nmax + 1, np.uint8)
+    n_tab1 = act_tab.shape[0] - 1
+    dd = np.zeros(nmax, np.float64)
     N = np.uint64(off[-1])
     if trace == 1:
         tr_S[...] = 0
@@ -411,22 +147,37 @@ def _phase(Ws, WTs, bs, off, enc, y, u, r, acc, si_o, ns_o, T, t0, eps, beta, th
             o = off[k]
             n = off[k + 1] - o
             bk = bs[k - 1]
+            # the nudging term, float64 as the drive it joins (the drive is float64 from here)
             for j in range(n):
-                g = o + j
-                d = drv[g]
-                if k == L:
-                    d += beta * (y[j] - r[g]) / th
-                un = u[g] + eps * (th * d + bk[j] - u[g])
-                u[g] = un
-                rv = _rho(un, act_code, act_tab, act_lo, act_step)
-                rn[g] = rv
-                dr[g] = rv - r[g]
+                dd[j] = np.float64(drv[o + j])
+            if k == L:
+                for j in range(n):
+                    dd[j] += beta * (y[j] - r[o + j]) / th
+            if act_code == 2:   # the table activation, written out without branches
+                for j in range(n):
+                    g = o + j
+                    un = u[g] + eps * (th * dd[j] + bk[j] - u[g])
+                    u[g] = un
+                    pos = min(max((un - act_lo) / act_step, 0.0), n_tab1)
+                    it = min(np.int64(pos), n_tab1 - 1)
+                    f = pos - it
+                    rv = np.float32(act_tab[it] * (1.0 - f) + act_tab[it + 1] * f)
+                    rn[g] = rv
+                    dr[g] = rv - r[g]
+            else:
+                for j in range(n):
+                    g = o + j
+                    un = u[g] + eps * (th * dd[j] + bk[j] - u[g])
+                    u[g] = un
+                    rv = _rho(un, act_code, act_tab, act_lo, act_step)
+                    rn[g] = rv
+                    dr[g] = rv - r[g]
         # ---- spikes S(t+1): input (clamped rates) and layers 1..L
         base = np.uint64(t + 1) * N
         for k in range(L + 1):
             o = off[k]
             ns_n[k] = _encode(enc[k], rn[o:off[k + 1]], acc[o:off[k + 1]], si_n[k],
-                              off[k + 1] - o, th, seed, base + np.uint64(o))
+                              off[k + 1] - o, th, seed, base + np.uint64(o), emask)
         if rec:
             for k in range(L + 1):
                 for m in range(ns_o[k]):
@@ -488,7 +239,7 @@ def _phase(Ws, WTs, bs, off, enc, y, u, r, acc, si_o, ns_o, T, t0, eps, beta, th
                             sidx[m] = si[ks, m]
                             ssgn[m] = 1.0
                         _slot(k, rev, a, dvals, n_dec, sidx, ssgn, ns[ks], cs[k], th, qv,
-                              aidx, aq, Ws[k], WTs[k], ups[k], ums[k], sps[k], sms[k], rqs[k], rfs[k],
+                              aidx, aq, pend, Ws[k], WTs[k], ups[k], ums[k], sps[k], sms[k], rqs[k], rfs[k],
                               wscs[k], policy, reg_max, thr, lsb_per_step, K, lut_up, qlut,
                               quant, c2c, state, cnt)
                         if trace != 2:
@@ -508,7 +259,7 @@ def _phase(Ws, WTs, bs, off, enc, y, u, r, acc, si_o, ns_o, T, t0, eps, beta, th
                         for j in range(n_dec):
                             dvals[j] = w * tr_dr[i, o_dec + j]
                         _slot(k, rev, a, dvals, n_dec, sidx, ssgn, n_diff, cs[k], th, qv,
-                              aidx, aq, Ws[k], WTs[k], ups[k], ums[k], sps[k], sms[k], rqs[k], rfs[k],
+                              aidx, aq, pend, Ws[k], WTs[k], ups[k], ums[k], sps[k], sms[k], rqs[k], rfs[k],
                               wscs[k], policy, reg_max, thr, lsb_per_step, K, lut_up, qlut,
                               quant, c2c, state, cnt)
         # ---- commit
@@ -547,6 +298,7 @@ def chip_examples(X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, act_code, act
     R = seeds_n.shape[2]
     tr_S = np.zeros((T2 + 1, N), np.uint8)    # the +beta phase's spikes and drho, per neuron
     tr_dr = np.zeros((T2, N), np.float32)
+    emask = np.zeros(nmax + 1, np.uint8)
     for b in range(B):
         u = np.zeros(N, np.float32)
         r = np.zeros(N, np.float32)
@@ -561,7 +313,7 @@ def chip_examples(X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, act_code, act
         for k in range(L + 1):   # S(0)
             o = off[k]
             ns[k] = _encode(enc[k], r[o:off[k + 1]], acc[o:off[k + 1]], si[k], off[k + 1] - o,
-                            th, seed, np.uint64(o))
+                            th, seed, np.uint64(o), emask)
         out_cnt = np.zeros(off[L + 1] - off[L], np.int64)
         yb = Y[b]
         si, ns = _phase(Ws, WTs, bs, off, enc, yb, u, r, acc, si, ns, T1, 0, eps, 0.0, th,
