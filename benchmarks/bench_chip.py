@@ -62,6 +62,21 @@ def _circuits():
     return load_neuron("default", progress=quiet)[0], load_crossbar("default", progress=quiet)[0]
 
 
+def _threads() -> int:
+    import numba
+    return int(numba.get_num_threads())
+
+
+def _machine() -> str:
+    import platform
+    try:
+        model = next(ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo")
+                     if ln.startswith("model name"))
+    except (OSError, StopIteration):
+        model = platform.processor() or "unknown CPU"
+    return f"{model}, {os.cpu_count()} CPUs"
+
+
 def load_avg() -> str:
     try:
         return " / ".join(f"{v:.2f}" for v in os.getloadavg())
@@ -131,6 +146,7 @@ def speed(args) -> None:
     neuron, xbar = _circuits()
     cfg = _cfg(args.n_train, 100, 1, schedule="constant")
     times = {"simulator": [], "chip": []}
+    cpu = {"simulator": [], "chip": []}   # process CPU seconds of the same runs
     print(f"load before: {load_avg()}", flush=True)
     _train(cfg.with_updates(n_train=200), data, device, neuron, xbar, "chip", args.policy,
            args.bits, args.w_max)   # compile warm-up (cached kernels)
@@ -138,7 +154,9 @@ def speed(args) -> None:
            args.bits, args.w_max)
     for rep in range(args.repeats):
         for mode in ("simulator", "chip"):
+            c0 = time.process_time()
             res = _train(cfg, data, device, neuron, xbar, mode, args.policy, args.bits, args.w_max)
+            cpu[mode].append(time.process_time() - c0)
             times[mode].append(float(res.train.metrics["seconds"].iloc[0]))
             print(f"{mode}: {times[mode][-1]:.1f} s / {args.n_train} images (load {load_avg()})",
                   flush=True)
@@ -146,6 +164,9 @@ def speed(args) -> None:
     out = {"n_train": args.n_train, "device": args.device, "chip_policy": args.policy,
            "times_s": times, "median_s": med, "ratio_chip_over_simulator": med["chip"] / med["simulator"],
            "per_60k_epoch_s": {m: v * 60000 / args.n_train for m, v in med.items()},
+           "cpu_s": cpu, "ratio_cpu_chip_over_simulator":
+               statistics.median(cpu["chip"]) / statistics.median(cpu["simulator"]),
+           "threads": _threads(), "machine": _machine(),
            "load_after": load_avg(), "command": " ".join(sys.argv)}
     RESULTS.mkdir(parents=True, exist_ok=True)
     atomic.write_json(RESULTS / f"speed_{Path(args.device).stem}_{args.policy}.json", out)

@@ -45,6 +45,28 @@ crossbar and device profiles):
   priced as a 16-bit add, and an 8-bit compare): 0.31 pJ.  The neuron's
   free-phase and previous activity are per-neuron registers (their access is
   in these ops: assumption).
+- **Per-neuron registers** (every chip-mode run): what each neuron must hold
+  beyond its analog state, in SRAM banks of ``neuron_register_bytes``
+  (default 8 KB, Horowitz's smallest point: an upper bound for a store this
+  small; latches next to the neuron would cost less), each access of ``b``
+  bits priced ``b / 64`` of the 64-bit figure as above:
+
+  * the **+beta traces** (``phases='difference'``): in each +beta step every
+    neuron writes its spike bit (``T2 + 1`` entries) and every neuron of layers
+    1..L its activity change (``T2`` entries of ``value_bits``, default 8, the
+    width the decision logic works in); the -beta phase reads each entry back
+    once;
+  * the **bias registers**: one read-modify-write of ``bias_bits`` (default
+    16) per neuron of layers 1..L per learning step (read, add, write);
+  * the **restart state**: the free phase's end state (membrane and activity,
+    ``state_bits`` each, default 16) of every neuron of layers 1..L, written
+    once per example and read at the start of each nudged phase.
+- **Refresh reads** (``refresh='periodic'``): a refresh scans every device
+  (two reads per pair) to find the saturating pairs, and program-and-verify
+  reads once after each re-programming pulse.  One read: a current-sense
+  amplifier, ``sense_J`` (default 1.94 pJ = 64.67 uW x 30 ns, Hu et al.,
+  Microelectron. Eng. 302, 112406 (2025), 180 nm: an upper bound at 45 nm),
+  plus the cell's Joule heat at ``g_max`` for the crossbar's read pulse.
 - **Row / column pulse drivers**: each update pulse on a line charges the
   line, ``E = n_cells c_cell V^2`` (full swing, charge and discharge), with
   ``c_cell`` the capacitance per cell on the line (default 0.1 fF: 0.2 fF/um
@@ -164,6 +186,19 @@ class ChipCostConfig:
     register_leakage_W_per_bit: float = param(50e-12, unit="W", low=0, high=1e-9,
                                               doc="retention leakage of one register bit, W "
                                                   "(assumption: 45 nm 6T cell, 10-100 pW)")
+    neuron_register_bytes: int = param(8192, unit="B", low=8192, high=1048576, integer=True,
+                                       doc="SRAM bank holding the per-neuron registers (+beta "
+                                           "traces, biases, restart state), bytes; within the "
+                                           "Horowitz table's 8 KB .. 1 MB")
+    value_bits: int = param(8, unit="bits", low=1, high=32, integer=True,
+                            doc="width of a stored activity change (+beta trace entry)")
+    bias_bits: int = param(16, unit="bits", low=1, high=32, integer=True,
+                           doc="width of a neuron's bias register")
+    state_bits: int = param(16, unit="bits", low=1, high=32, integer=True,
+                            doc="width of each stored restart value (membrane, activity)")
+    sense_J: float = param(1.94e-12, unit="J", low=0, high=1e-9,
+                           doc="one current-sense read of a device during refresh, J "
+                               "(64.67 uW x 30 ns, Hu et al. 2025, 180 nm)")
 
     def __post_init__(self) -> None:
         validate(self)
@@ -186,6 +221,55 @@ class ChipCostConfig:
                 f"{1e12 * self.register_leakage_W_per_bit:g} pW/bit")
 
 
+def neuron_bit_J(costs: "ChipCostConfig | None" = None) -> float:
+    """One bit of a per-neuron register access (read or write), J."""
+    costs = costs or ChipCostConfig()
+    return sram_access_J(1, costs.neuron_register_bytes)
+
+
+def bias_rmw_J(costs: "ChipCostConfig | None" = None) -> float:
+    """One read-modify-write of a neuron's bias register (read, add, write), J."""
+    costs = costs or ChipCostConfig()
+    return 2 * costs.bias_bits * neuron_bit_J(costs) + int_add_J(costs.bias_bits)
+
+
+def neuron_register_counts(sizes, T2: int, n_samples: int, n_phases: int, difference: bool,
+                           n_examples: int) -> dict[str, np.ndarray]:
+    """Per-neuron register accesses of ``n_examples`` chip-mode examples, per weight layer
+    k (the neurons of layer k+1; layer 0's input spike bits go to W[0]), reads and writes
+    counted alike (module doc):
+
+    - ``trace_spike_bits``: +beta spike bits (``T2 + 1`` per neuron, written then read);
+    - ``trace_values``: +beta activity changes (``T2`` per neuron of layers 1..L);
+    - ``bias_rmw``: bias read-modify-writes (one per neuron per learning step);
+    - ``restart_values``: the free phase's end state (membrane and activity), written
+      once, read at the start of each nudged phase.
+
+    ``difference``: the +beta phase keeps traces and only the -beta phase learns
+    (``n_phases`` = 2); otherwise every nudged phase learns and no traces are kept.
+    """
+    sizes = [int(n) for n in sizes]
+    L = len(sizes) - 1
+    post = np.array(sizes[1:], dtype=np.float64)
+    spike_bits, values = np.zeros(L), np.zeros(L)
+    if difference:
+        spike_bits = 2.0 * n_samples * (T2 + 1) * post
+        spike_bits[0] += 2.0 * n_samples * (T2 + 1) * sizes[0]
+        values = 2.0 * n_samples * T2 * post
+    learning_phases = n_samples * (1 if difference else n_phases)
+    n = float(n_examples)
+    return {"trace_spike_bits": n * spike_bits, "trace_values": n * values,
+            "bias_rmw": n * post * T2 * learning_phases,
+            "restart_values": n * (1 + n_samples * n_phases) * 2 * post}
+
+
+def refresh_read_J(cell_read_J: float, costs: "ChipCostConfig | None" = None) -> float:
+    """One device read of the refresh (scan or verify): the sense amplifier plus the
+    cell's own read energy ``cell_read_J``, J."""
+    costs = costs or ChipCostConfig()
+    return float(costs.sense_J) + float(cell_read_J)
+
+
 def line_pulse_J(n_cells: int, voltage_V: float, cell_capacitance_F: float) -> float:
     """One update pulse on a line of ``n_cells`` cells, ``n_cells c V^2``, J."""
     return float(n_cells) * float(cell_capacitance_F) * float(voltage_V) ** 2
@@ -197,7 +281,11 @@ def chip_unit_energies(sizes, device, residual_bits: int | None, policy: str,
 
     Keys: ``row_line_pulses`` (a row of ``W[k]`` spans ``2 n_{k+1}`` cells, G+ and G-
     columns), ``col_line_pulses`` (a column spans ``n_k`` cells), ``neuron_decisions``,
-    ``register_rmw`` (by policy, bit width and register-file organisation); and, for the
+    ``register_rmw`` (by policy, bit width and register-file organisation),
+    ``trace_spike_bits``, ``trace_values``, ``restart_values`` and ``bias_rmw`` (the
+    per-neuron registers, per access of one entry;
+    refresh reads are priced in :func:`eqspike.network.hardware.record_chip`, which
+    knows the crossbar's cell read energy); and, for the
     retention row, ``register_bits`` (bits held per layer) and
     ``register_leakage_W_per_bit``.
     """
@@ -217,6 +305,10 @@ def chip_unit_energies(sizes, device, residual_bits: int | None, policy: str,
         rmw = np.zeros(L)
     return {"row_line_pulses": row, "col_line_pulses": col, "neuron_decisions": dec,
             "register_rmw": rmw, "line_voltage_V": np.full(L, v),
+            "trace_spike_bits": np.full(L, neuron_bit_J(costs)),
+            "trace_values": np.full(L, costs.value_bits * neuron_bit_J(costs)),
+            "restart_values": np.full(L, costs.state_bits * neuron_bit_J(costs)),
+            "bias_rmw": np.full(L, bias_rmw_J(costs)),
             "register_bits": np.array([register_bits(sizes[k] * sizes[k + 1], residual_bits, policy)
                                        for k in range(L)], dtype=np.float64),
             "register_leakage_W_per_bit": np.full(L, costs.register_leakage_W_per_bit)}

@@ -14,7 +14,10 @@ _MODE_TEXT = {
                  "point, then turned into pulses by the pulse policy",
     "chip": "chip mode: examples one at a time (batch 1), weights changed only by programming "
             "pulses from spike coincidences, every update operation priced "
-            "(eqspike.network.chip_costs)",
+            "(eqspike.network.chip_costs): line drivers, neuron update logic, residual "
+            "registers, per-neuron registers (+beta traces, biases, restart state; 8 KB SRAM "
+            "banks, an upper bound) and refresh reads; peripheral control (sequencing, "
+            "clocking) is not priced",
 }
 
 

@@ -264,7 +264,7 @@ def record_epoch(ledger: EnergyLedger, row: dict, cfg) -> None:
 def record_chip(ledger: EnergyLedger, backend, cfg, costs=None) -> None:
     """Put a chip-mode backend's operation counters into the ledger, priced by
     :func:`eqspike.network.chip_costs.chip_unit_energies` (one row per operation)."""
-    from .chip_costs import chip_unit_energies
+    from .chip_costs import chip_unit_energies, refresh_read_J
     counts = backend.take_chip_counts()
     pol = backend.chip.policy
     units = chip_unit_energies(cfg.sizes, backend.profile, backend.chip.residual_bits, pol, costs)
@@ -284,6 +284,19 @@ def record_chip(ledger: EnergyLedger, backend, cfg, costs=None) -> None:
         ledger.extra["residual register retention"] = [
             np.asarray(units["register_bits"], np.float64) * train_s,
             np.asarray(units["register_leakage_W_per_bit"], np.float64)]
+    # per-neuron registers and refresh reads (chip_costs module doc); rows only where counted
+    cell_read_J = (float(ledger.crossbar.joule_energy_J(backend.profile.g_max_S))
+                   if ledger.crossbar is not None else 0.0)
+    for name, key, unit in (
+            ("+beta trace registers (spike bits)", "trace_spike_bits", units["trace_spike_bits"]),
+            ("+beta trace registers (activity changes)", "trace_values", units["trace_values"]),
+            ("bias registers RMW", "bias_rmw", units["bias_rmw"]),
+            ("restart-state registers", "restart_values", units["restart_values"]),
+            ("refresh reads (scan + verify)", "refresh_reads",
+             np.full(len(cfg.sizes) - 1, refresh_read_J(cell_read_J, costs)))):
+        c = counts.get(key)
+        if c is not None and np.any(c > 0):
+            ledger.record_extra(name, c, unit)
     for k, v in counts.items():
         ledger.chip_counters[k] = ledger.chip_counters.get(k, 0.0) + v
 

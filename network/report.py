@@ -43,28 +43,49 @@ def _chart_component(c: str) -> str:
         return "refresh writes"
     if c.startswith("pulses"):
         return "writes (programming pulses)"
+    # chip mode's digital and driver rows (network/hardware.py::record_chip)
+    if c.endswith("line pulse drivers"):
+        return "update line drivers"
+    if c.startswith("residual register"):
+        return "residual registers"
+    if c == "neuron update logic" or c.startswith(("+beta trace", "bias registers", "restart-state")):
+        return "per-neuron logic and registers"
+    if c.startswith("refresh reads"):
+        return "refresh reads"
     return c
+
+
+_BAR_COMPONENTS = ("spikes", "neuron active floor", "synaptic events", "read-out conveyance",
+                   "row wire", "read-out hold", "bias generators", "leakage",
+                   "writes (programming pulses)", "refresh writes", "accumulator updates",
+                   "update line drivers", "residual registers", "per-neuron logic and registers",
+                   "refresh reads", "other")
+_BAR_COLORS = ("#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#8c564b", "#e377c2", "#bcbd22", "#7f7f7f",
+               "#d62728", "#9467bd", "#2ca02c", "#98df8a", "#17becf", "#c49c94", "#f7b6d2", "#c7c7c7")
+
+
+def energy_bar_values(breakdown) -> dict[str, np.ndarray]:
+    """Energy per example (J) by chart component for the two bars of
+    :func:`plot_energy_bars` (inference, training example); rows the chart does not
+    name go to ``other``, so the bars add up to the ledger's totals."""
+    df = breakdown.copy()
+    df["chart"] = df["component"].map(_chart_component)
+    df.loc[~df["chart"].isin(_BAR_COMPONENTS), "chart"] = "other"
+    inf_phase = "inference" if (df.phase == "inference").any() else "free"
+    cols = (df[df.phase == inf_phase], df[df.phase.isin(["free", "nudged", "write"])])
+    return {c: np.array([d.loc[d.chart == c, "energy_per_example_J"].sum() for d in cols])
+            for c in _BAR_COMPONENTS}
 
 
 def plot_energy_bars(breakdown, path: Path) -> Path:
     """Stacked bars: energy per inference and per training example by component."""
     fig, ax = _fig(8.0, 4.2)
-    df = breakdown.copy()
-    df["chart"] = df["component"].map(_chart_component)
-    inf_phase = "inference" if (df.phase == "inference").any() else "free"
-    cols = {"inference": df[df.phase == inf_phase],
-            "training example": df[df.phase.isin(["free", "nudged", "write"])]}
-    comps = ["spikes", "neuron active floor", "synaptic events", "read-out conveyance", "row wire",
-             "read-out hold", "bias generators", "leakage", "writes (programming pulses)", "refresh writes",
-             "accumulator updates"]
-    colors = ["#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#8c564b", "#e377c2", "#bcbd22", "#7f7f7f",
-              "#d62728", "#9467bd", "#2ca02c"]
-    bottoms = np.zeros(len(cols))
-    for c, color in zip(comps, colors):
-        vals = np.array([d[d.chart == c]["energy_per_example_J"].sum() for d in cols.values()])
+    labels = ["inference", "training example"]
+    bottoms = np.zeros(len(labels))
+    for (c, vals), color in zip(energy_bar_values(breakdown).items(), _BAR_COLORS):
         if not vals.any():
             continue
-        ax.bar(list(cols), vals, bottom=bottoms, label=c, color=color)
+        ax.bar(labels, vals, bottom=bottoms, label=c, color=color)
         bottoms += vals
     for i, tot in enumerate(bottoms):
         ax.text(i, tot, fmt_J(tot), ha="center", va="bottom", fontsize=9)

@@ -368,3 +368,86 @@ def test_run_mode_both_reports_side_by_side(tmp_path, monkeypatch):
     rows = [ln for ln in table.splitlines() if ln.startswith("| ")]
     assert len(rows) == 3, rows   # header, chip row, simulator row
     assert "simulator mode" in table and "residual register RMW (6-bit SRAM)" in rep
+
+
+def _register_counts_by_enumeration(sizes, T2, n_samples, n_phases, difference):
+    """The per-neuron register accesses of one example, enumerated neuron by neuron and
+    step by step (independent of chip_costs.neuron_register_counts)."""
+    L = len(sizes) - 1
+    out = {k: np.zeros(L) for k in ("trace_spike_bits", "trace_values", "bias_rmw", "restart_values")}
+    for k in range(L):
+        owned = [(k + 1, j) for j in range(sizes[k + 1])] + ([(0, j) for j in range(sizes[0])]
+                                                          if k == 0 else [])
+        for layer, _ in owned:
+            out["restart_values"][k] += (2 * (1 + n_samples * n_phases)) if layer > 0 else 0
+            for _s in range(n_samples):
+                for p in range(n_phases):
+                    keeps = difference and p == 0
+                    reads = difference and p == 1
+                    learns = (p == 1) if difference else True
+                    for t in range(T2 + 1):
+                        if keeps or reads:
+                            out["trace_spike_bits"][k] += 1
+                        if t < T2 and layer > 0:
+                            if keeps or reads:
+                                out["trace_values"][k] += 1
+                            if learns:
+                                out["bias_rmw"][k] += 1
+    return out
+
+
+@pytest.mark.parametrize("difference", [True, False])
+def test_per_neuron_register_counts_match_an_enumeration(difference):
+    sizes, T2, ns = (7, 5, 3), 4, 2
+    got = cc.neuron_register_counts(sizes, T2, ns, 2, difference, 3)
+    want = _register_counts_by_enumeration(sizes, T2, ns, 2, difference)
+    for key, v in want.items():
+        np.testing.assert_allclose(got[key], 3 * v, err_msg=key)
+    if not difference:
+        assert not got["trace_spike_bits"].any() and not got["trace_values"].any()
+
+
+def test_chip_ledger_prices_neuron_registers_and_refresh_reads():
+    cfg = _cfg(rule="eqspike", epochs=1)
+    n = 16
+    costs = cc.ChipCostConfig()
+    res = train_on_hardware(cfg, _data(n=n), device=DeviceProfile.ideal(n_levels=64, write_energy_J=1e-12),
+                            neuron=fallback_neuron(), crossbar=fallback_crossbar(), mode="chip",
+                            syn_config=DeviceSynapseConfig(w_max=(1.0,), refresh="periodic",
+                                                           refresh_every=2),
+                            chip_config=ChipSynapseConfig(policy="pulses"), chip_costs=costs,
+                            progress=False)
+    bd = res.ledger.breakdown()
+    want = cc.neuron_register_counts(cfg.sizes, cfg.T2, 1, 2, True, n)
+    bit = 10e-12 / 64   # one bit of an 8 KB SRAM (Horowitz)
+    for comp, key, unit in (("+beta trace registers (spike bits)", "trace_spike_bits", bit),
+                            ("+beta trace registers (activity changes)", "trace_values", 8 * bit),
+                            ("restart-state registers", "restart_values", 16 * bit),
+                            ("bias registers RMW", "bias_rmw", 2 * 16 * bit + 0.05e-12)):
+        rows = bd[bd["component"] == comp].reset_index(drop=True)
+        assert len(rows) == len(cfg.sizes) - 1, comp
+        np.testing.assert_allclose(rows["count"], want[key], err_msg=comp)
+        np.testing.assert_allclose(rows["energy_J"], want[key] * unit, rtol=1e-9, err_msg=comp)
+    # refresh every 2 kernel calls (batches of 4): 2 refreshes, each reading both devices of
+    # every pair, plus one verify read per re-programming pulse
+    ref = bd[bd["component"] == "refresh reads (scan + verify)"].reset_index(drop=True)
+    n_refresh = (n // cfg.batch_size) // 2
+    pulses = bd[bd["component"].isin(["pulses refresh_up", "pulses refresh_down"])].groupby("layer")["count"].sum()
+    for k in range(len(cfg.sizes) - 1):
+        scan = n_refresh * 2 * cfg.sizes[k] * cfg.sizes[k + 1]
+        assert ref.loc[k, "count"] == pytest.approx(scan + pulses[f"W{k}"])
+        assert ref.loc[k, "energy_J"] > ref.loc[k, "count"] * 1.94e-12 * 0.999
+    # the report's stacked bars add up to the ledger's training energy (chip rows included)
+    from eqspike.network.report import energy_bar_values
+    bars = energy_bar_values(bd)
+    assert sum(v[1] for v in bars.values()) == pytest.approx(
+        res.summary["energy_per_training_example_J"], rel=1e-9)
+    assert bars["per-neuron logic and registers"][1] > 0 and bars["refresh reads"][1] > 0
+
+
+def test_neuron_register_cost_bad_values_are_refused():
+    for kw, name in (({"bias_bits": 0}, "bias_bits"), ({"value_bits": 64}, "value_bits"),
+                     ({"neuron_register_bytes": 100}, "neuron_register_bytes"),
+                     ({"sense_J": -1.0}, "sense_J")):
+        with pytest.raises(ParameterError, match=name):
+            cc.ChipCostConfig(**kw)

@@ -51,6 +51,10 @@ from ..synapses import DeviceSynapseConfig, DeviceSynapses
 from . import residual as rsd
 
 CHIP_POLICIES = tuple(POLICY_CODES)
+#: operations counted outside the kernel (per weight layer): per-neuron register accesses
+#: (see :func:`eqspike.network.chip_costs.neuron_register_counts`) and refresh reads
+EXTRA_COUNTER_NAMES = ("trace_spike_bits", "trace_values", "bias_rmw", "restart_values",
+                       "refresh_reads")
 MODES = ("simulator", "chip")
 
 
@@ -98,6 +102,7 @@ class ChipSynapses(DeviceSynapses):
         #: per weight layer: the residual registers (policy residual / residual_float), else none
         self.regs: list[np.ndarray] = []
         self.chip_counts = np.zeros((0, N_COUNTERS))
+        self.extra_counts = np.zeros((0, len(EXTRA_COUNTER_NAMES)))
 
     # -- no per-synapse caches in chip mode
     def _refresh_cache(self, k: int, idx: np.ndarray | None = None, which: str = "pm") -> None:
@@ -108,6 +113,7 @@ class ChipSynapses(DeviceSynapses):
         self._inv, self.resid, self._work = [], [], {}
         self.regs = [self._new_register(W.shape) for W in net.W] if self.chip.policy != "pulses" else []
         self.chip_counts = np.zeros((net.n_layers, N_COUNTERS))
+        self.extra_counts = np.zeros((net.n_layers, len(EXTRA_COUNTER_NAMES)))
 
     def _new_register(self, shape) -> np.ndarray:
         return np.zeros(shape, np.float32 if self.chip.policy == "residual_float" else np.int32)
@@ -150,20 +156,35 @@ class ChipSynapses(DeviceSynapses):
             "lut_up": dev.lut_up, "qlut": qlut, "quant": bool(quant), "c2c": float(dev.c2c),
         }
 
-    def after_examples(self, net: Any, counters: np.ndarray) -> None:
-        """Book one kernel call: counters, pulse counts, periodic refresh."""
+    def after_examples(self, net: Any, counters: np.ndarray,
+                       extra: dict[str, np.ndarray] | None = None) -> None:
+        """Book one kernel call: counters, per-neuron register operations ``extra``
+        (names in :data:`EXTRA_COUNTER_NAMES`, per weight layer), pulse counts, periodic
+        refresh (its reads: two per pair scanned, one verify per re-programming pulse)."""
         self.chip_counts += counters
+        for name, v in (extra or {}).items():
+            self.extra_counts[:, EXTRA_COUNTER_NAMES.index(name)] += np.asarray(v, np.float64)
         for k in range(len(self.u_p)):
             self.counts[k]["up"] += int(counters[k, 0] + counters[k, 1])
         self.n_updates += 1
         cfg = self.config
         if cfg.refresh == "periodic" and self.n_updates % cfg.refresh_every == 0:
+            before = [c["refresh_up"] + c["refresh_down"] for c in self.counts]
             self.refresh(net)
+            col = EXTRA_COUNTER_NAMES.index("refresh_reads")
+            for k in range(len(self.u_p)):
+                verify = self.counts[k]["refresh_up"] + self.counts[k]["refresh_down"] - before[k]
+                self.extra_counts[k, col] += 2.0 * self.u_p[k].size + verify
 
     def take_chip_counts(self) -> dict[str, np.ndarray]:
-        """Chip operation counters per weight layer since the last call (then reset)."""
+        """Chip operation counters per weight layer since the last call (then reset): the
+        kernel's (:data:`~eqspike.network.chip_kernel.COUNTER_NAMES`) and those counted
+        here (:data:`EXTRA_COUNTER_NAMES`)."""
         out = {name: self.chip_counts[:, i].copy() for i, name in enumerate(COUNTER_NAMES)}
+        out.update({name: self.extra_counts[:, i].copy()
+                    for i, name in enumerate(EXTRA_COUNTER_NAMES)})
         self.chip_counts[...] = 0.0
+        self.extra_counts[...] = 0.0
         return out
 
     # -- checkpoint
@@ -172,6 +193,7 @@ class ChipSynapses(DeviceSynapses):
         for k, r in enumerate(self.regs):
             out[f"chip_reg{k}"] = r
         out["chip_counts"] = self.chip_counts
+        out["chip_extra_counts"] = self.extra_counts
         out["chip_meta"] = np.frombuffer(json.dumps({"policy": self.chip.policy}).encode(), np.uint8)
         return out
 
@@ -185,6 +207,9 @@ class ChipSynapses(DeviceSynapses):
                          else self._new_register(self.u_p[k].shape) for k in range(L)]
         cc = arrays.get("chip_counts")
         self.chip_counts = np.array(cc, np.float64) if cc is not None else np.zeros((L, N_COUNTERS))
+        ec = arrays.get("chip_extra_counts")   # absent in checkpoints of older versions
+        self.extra_counts = (np.array(ec, np.float64) if ec is not None
+                             else np.zeros((L, len(EXTRA_COUNTER_NAMES))))
 
     def held_arrays(self) -> dict[str, list[np.ndarray]]:
         """Every per-synapse array this backend holds (documented in the module doc)."""

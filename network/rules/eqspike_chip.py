@@ -16,6 +16,7 @@ import numpy as np
 
 from eqspike.errors import ParameterError
 from eqspike.network import chip_kernel as ck
+from eqspike.network.chip_costs import neuron_register_counts
 from eqspike.network.rules import register
 from eqspike.network.rules.eqspike_rule import EqSpikeRule
 
@@ -102,7 +103,9 @@ class ChipEqSpikeRule(EqSpikeRule):
                            "wsched": np.asarray(self.wsched[:cfg.T2], np.float64),
                            "theta": float(spec.theta), "offsets": spec.offsets.copy(),
                            "counters": cnt.copy()}
-        syn.after_examples(net, cnt)
+        extra = neuron_register_counts(spec.sizes, int(cfg.T2), p.n_samples, R,
+                                       syn.chip.phases == "difference" and R == 2, B)
+        syn.after_examples(net, cnt, extra)
         return {"pred": pred, "spikes_free": [int(v) for v in spk_free],
                 "active_free": [int(v) for v in act_free],
                 "spikes_nudged": [int(v) for v in spk_nudged],
