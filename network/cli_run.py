@@ -130,6 +130,17 @@ def _add_common(p) -> None:
     g.add_argument("--register-bank-bytes", type=int, default=8192, metavar="BYTES",
                    help="chip mode, banked register file: bytes per SRAM bank, 8192-1048576 "
                         "(Horowitz ISSCC 2014 table range) (default: 8192)")
+    g.add_argument("--neuron-register-bytes", type=int, default=8192, metavar="BYTES",
+                   help="chip mode: bytes of the SRAM bank holding the per-neuron registers "
+                        "(+beta traces, biases, restart state), 8192-1048576; 8192 is the "
+                        "table's smallest point, an upper bound for such small stores (default: 8192)")
+    g.add_argument("--bias-bits", type=int, default=16, metavar="BITS",
+                   help="chip mode: width of a neuron's bias register, 1-32 bits (default: 16)")
+    g.add_argument("--trace-bits", type=int, default=8, metavar="BITS",
+                   help="chip mode: width of a stored +beta activity change, 1-32 bits (default: 8)")
+    g.add_argument("--sense-energy", type=float, default=1.94e-12, metavar="J",
+                   help="chip mode: energy of one current-sense device read during refresh, J "
+                        "(default: 1.94e-12 = 64.67 uW x 30 ns, Hu et al. 2025, 180 nm)")
     g = p.add_argument_group("training")
     g.add_argument("--full", action="store_true",
                    help="paper scale: 12 epochs instead of 3 (about 7.5 min on 2 idle cores)")
@@ -238,10 +249,14 @@ def _chip_config(args):
 
 
 def _chip_costs(args):
-    """The chip-mode pricing assumptions of the command line (register-file organisation)."""
+    """The chip-mode pricing assumptions of the command line (register files, sense reads)."""
     from eqspike.network.chip_costs import ChipCostConfig
     return ChipCostConfig(register_file=getattr(args, "register_file", "banked"),
-                          register_bank_bytes=getattr(args, "register_bank_bytes", 8192))
+                          register_bank_bytes=getattr(args, "register_bank_bytes", 8192),
+                          neuron_register_bytes=getattr(args, "neuron_register_bytes", 8192),
+                          bias_bits=getattr(args, "bias_bits", 16),
+                          value_bits=getattr(args, "trace_bits", 8),
+                          sense_J=getattr(args, "sense_energy", 1.94e-12))
 
 
 def _out_dir(args, kind: str) -> Path:

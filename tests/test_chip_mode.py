@@ -277,6 +277,18 @@ def test_cli_refuses_an_unknown_mode(capsys):
     assert "--mode" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("opt, value, name", [("--bias-bits", "0", "bias_bits"),
+                                               ("--trace-bits", "40", "value_bits"),
+                                               ("--neuron-register-bytes", "10", "neuron_register_bytes"),
+                                               ("--sense-energy", "-1e-12", "sense_J")])
+def test_cli_refuses_bad_chip_cost_values_naming_them(opt, value, name, capsys, tmp_path):
+    from eqspike.cli import main
+    assert main(["run", "--mode", "chip", f"{opt}={value}", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert name in err and value.lstrip("-") in err
+    assert not (tmp_path / "r").exists()   # refused before any work
+
+
 def test_chip_costs_follow_the_cited_table():
     assert cc.sram_access_J(64, 8 * 1024) == pytest.approx(10e-12)
     assert cc.sram_access_J(64, 32 * 1024) == pytest.approx(20e-12)
