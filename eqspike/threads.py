@@ -25,6 +25,7 @@ what is actually in force (:func:`info`), in one line on stdout.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from dataclasses import dataclass
@@ -156,3 +157,37 @@ def describe(d: dict | None = None) -> str:
     txt = (f"threads: {d['threads']} numba threads (layer {d['layer']}, "
            f"OMP_WAIT_POLICY={d['omp_wait_policy']}), {d['usable_cpus']} CPUs usable")
     return txt + (f"; {d['note']}" if d.get("note") else "")
+
+
+#: Environment of a worker process that runs one job on one thread (sweep workers, ngspice
+#: image runs): one thread per numeric library.
+SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                     "BLIS_NUM_THREADS": "1", "VECLIB_MAXIMUM_THREADS": "1",
+                     "NUMEXPR_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
+
+
+@contextlib.contextmanager
+def scoped_env(env: dict[str, str], *, override: bool = False):
+    """Set ``env`` in ``os.environ`` for the ``with`` block only, so that the worker
+    processes started inside it inherit it; every variable is restored (or removed) on
+    exit.  ``override=False``: a variable the user already set is left as it is."""
+    saved = {k: os.environ.get(k) for k in env}
+    try:
+        for k, v in env.items():
+            if override or k not in os.environ:
+                os.environ[k] = v
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def single_thread_worker() -> None:
+    """Process-pool initializer: the worker's own environment gets
+    :data:`SINGLE_THREAD_ENV` where unset (read by the libraries the worker loads
+    afterwards); the worker process is the pool's, so nothing outside it changes."""
+    for k, v in SINGLE_THREAD_ENV.items():
+        os.environ.setdefault(k, v)

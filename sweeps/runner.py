@@ -31,13 +31,12 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from eqspike.errors import ParameterError
+from eqspike.threads import SINGLE_THREAD_ENV, scoped_env
 from eqspike.sweeps.spec import SweepSpec, Task
 from eqspike.sweeps.store import ResultStore
 
 #: Environment of each local worker process: one thread per numeric library.
-THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-              "BLIS_NUM_THREADS": "1", "VECLIB_MAXIMUM_THREADS": "1",
-              "NUMEXPR_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
+THREAD_ENV = SINGLE_THREAD_ENV
 
 _log = logging.getLogger(__name__)
 
@@ -152,9 +151,9 @@ def local_cluster(n_workers: int):
     """
     import dask
     from distributed import LocalCluster
-    for k, v in THREAD_ENV.items():     # inherited by worker processes, too
-        os.environ.setdefault(k, v)
-    with dask.config.set({"distributed.worker.daemon": False}):
+    # the workers (and their nannies) inherit THREAD_ENV; this process's environment is
+    # restored when the cluster closes
+    with scoped_env(THREAD_ENV), dask.config.set({"distributed.worker.daemon": False}):
         with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                           dashboard_address=None, silence_logs=logging.ERROR,
                           env=dict(THREAD_ENV)) as cluster:

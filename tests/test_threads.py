@@ -83,3 +83,34 @@ def test_more_threads_than_the_pool_is_refused():
 def test_describe_is_one_line():
     d = {"threads": 2, "layer": "omp", "omp_wait_policy": "PASSIVE", "usable_cpus": 2}
     assert describe(d) == "threads: 2 numba threads (layer omp, OMP_WAIT_POLICY=PASSIVE), 2 CPUs usable"
+
+
+def test_scoped_env_sets_for_the_block_and_restores(monkeypatch):
+    from eqspike.threads import scoped_env
+    monkeypatch.delenv("EQSPIKE_TEST_A", raising=False)
+    monkeypatch.setenv("EQSPIKE_TEST_B", "user")
+    with scoped_env({"EQSPIKE_TEST_A": "1", "EQSPIKE_TEST_B": "1"}):
+        assert os.environ["EQSPIKE_TEST_A"] == "1"
+        assert os.environ["EQSPIKE_TEST_B"] == "user"   # the user's setting is kept
+    assert "EQSPIKE_TEST_A" not in os.environ and os.environ["EQSPIKE_TEST_B"] == "user"
+    with pytest.raises(RuntimeError):
+        with scoped_env({"EQSPIKE_TEST_A": "2"}, override=True):
+            raise RuntimeError("inside")
+    assert "EQSPIKE_TEST_A" not in os.environ       # restored on error too
+
+
+def _worker_env(_):
+    return {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS")}
+
+
+def test_single_thread_worker_sets_only_the_worker_env(monkeypatch):
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+    from eqspike.threads import single_thread_worker
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
+    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"),
+                             initializer=single_thread_worker) as pool:
+        env = pool.submit(_worker_env, 0).result()
+    assert env == {"OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
+    assert "OMP_NUM_THREADS" not in os.environ and "NUMBA_NUM_THREADS" not in os.environ

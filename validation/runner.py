@@ -13,7 +13,6 @@ results); ``workers=1`` runs in this process.
 from __future__ import annotations
 
 import json
-import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
 from pathlib import Path
@@ -97,8 +96,9 @@ def run_tasks(tasks: list[Task], *, workers: int = 2, retry_failed: bool = False
                     bar.update(1)
         else:
             import multiprocessing as mp
-            os.environ.setdefault("OMP_NUM_THREADS", "1")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("forkserver")) as pool:
+            from eqspike.threads import single_thread_worker
+            with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("forkserver"),
+                                     initializer=single_thread_worker) as pool:
                 futs = [pool.submit(_run_task, t) for t in todo]
                 for f in as_completed(futs):
                     c, i, err = f.result()
