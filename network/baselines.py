@@ -6,8 +6,12 @@ same MLP as a GPU user would run it (:func:`feedforward_macs`); each times
 a named processor's energy per MAC (:data:`GPU_REFERENCES`: vendor peak
 efficiency, approximate, ../shared/docs/device-anchors.md, plus the
 Horowitz 45 nm fp32 MAC as an arithmetic-only floor); (c) the published
-Loihi on-chip-learning figures (:data:`LOIHI_REFERENCE`).  (d) a measured GPU
-row (power read during the job times its duration) is not produced here.
+Loihi on-chip-learning figures (:data:`LOIHI_REFERENCE`).  (d) the published
+analog in-memory inference chip a user would pick for inference
+(:data:`ANALOG_REFERENCE`: IBM's 14 nm PCM chip, 12.4 TOPS/W sustained) running
+this MLP's forward pass; it does not train on chip, so it has no training
+row.  (e) a measured GPU row (power read during the job times its duration)
+is not produced here.
 :func:`gpu_comparison` returns the table with the ratios to EqSpike;
 :func:`headline_ratios` the conservative ratio (cheapest digital row) and the
 same-algorithm ratio.  Every assumption is returned as text.
@@ -19,8 +23,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["GPU_REFERENCES", "GpuReference", "LOIHI_REFERENCE", "gpu_macs", "feedforward_macs",
-           "gpu_comparison", "headline_ratios", "gpu_assumptions", "feedforward_assumptions"]
+__all__ = ["ANALOG_REFERENCE", "GPU_REFERENCES", "GpuReference", "LOIHI_REFERENCE", "PUBLISHED",
+           "digital_rows", "gpu_macs", "feedforward_macs", "gpu_comparison", "headline_ratios",
+           "gpu_assumptions", "feedforward_assumptions"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,21 @@ LOIHI_REFERENCE = {"reference": "Loihi, on-chip learning (published)", "energy_p
                    "energy_per_training_example_J": 0.59e-3, "accuracy": 0.963,
                    "basis": "Nat. Commun. 2024, s41467-024-53827-9, Table 1: 2.5 uJ per inference, 0.59 mJ per "
                             "training sample at 96.3 % MNIST (their network and chip, not this MLP)"}
+
+
+#: The published analog in-memory inference chip (feed-forward only: weights trained off
+#: chip).  2 ops per MAC.
+ANALOG_REFERENCE = {"reference": "IBM 14 nm PCM analog-AI chip (published)", "ops_per_J": 12.4e12,
+                    "basis": "Ambrogio et al., Nature 620, 768 (2023): 12.4 TOPS/W sustained, chip "
+                             "level (../shared/docs/device-anchors.md), 2 ops per MAC, applied to this "
+                             "MLP's forward pass; inference only (no on-chip training row)"}
+#: baselines that are published chips, not a digital processor running our MACs
+PUBLISHED = ("published neuromorphic", "published analog in-memory")
+
+
+def digital_rows(gpu):
+    """The rows of a :func:`gpu_comparison` table that are digital processors."""
+    return gpu[~gpu["baseline"].isin(PUBLISHED)] if "baseline" in gpu else gpu
 
 
 def gpu_macs(sizes: Sequence[int], T1: int, T2: int, n_nudged_phases: int = 2) -> dict[str, float]:
@@ -128,6 +148,7 @@ def feedforward_assumptions(sizes, batch_size: int) -> list[str]:
         f"batch of {int(batch_size)} ({m['macs_update_per_example']:.4g}) = {m['macs_training']:.4g}",
         "same energy per MAC as the EP rows (peak efficiency: lower bounds for the GPU)",
         f"published neuromorphic row: {LOIHI_REFERENCE['basis']}",
+        f"published analog in-memory row: {ANALOG_REFERENCE['basis']}",
         "measured GPU row (power read during the job x its duration): not run (no GPU in this session)",
     ]
 
@@ -135,14 +156,16 @@ def feedforward_assumptions(sizes, batch_size: int) -> list[str]:
 def gpu_comparison(sizes, T1: int, T2: int, n_nudged_phases: int,
                    energy_per_inference_J: float, energy_per_training_example_J: float,
                    references: Sequence[GpuReference] = GPU_REFERENCES, batch_size: int = 20,
-                   include_loihi: bool = True):
+                   include_loihi: bool = True, include_analog: bool = True):
     """DataFrame: every baseline side by side, and the ratio baseline / EqSpike (how many
     times less EqSpike uses).
 
     ``baseline``: ``same EP relaxation`` (rate-based EP with the same T1, T2:
     :func:`gpu_macs`), ``feed-forward + backprop`` (the same MLP trained
     the usual way: :func:`feedforward_macs`), each on every reference
-    processor; plus the published Loihi figures (``published neuromorphic``).
+    processor; plus the published Loihi figures (``published neuromorphic``) and the
+    published analog inference chip on this MLP's forward pass (``published analog
+    in-memory``, no training row: NaN).
     ``conservative`` marks the digital row with the lowest energy (the best
     digital alternative): the headline ratio.
     """
@@ -164,12 +187,19 @@ def gpu_comparison(sizes, T1: int, T2: int, n_nudged_phases: int,
                      "macs_inference": np.nan, "macs_training": np.nan,
                      "energy_per_inference_J": LOIHI_REFERENCE["energy_per_inference_J"],
                      "energy_per_training_example_J": LOIHI_REFERENCE["energy_per_training_example_J"]})
+    if include_analog:
+        e_mac = 2.0 / ANALOG_REFERENCE["ops_per_J"]
+        rows.append({"baseline": "published analog in-memory", "reference": ANALOG_REFERENCE["reference"],
+                     "approximate": False, "energy_per_mac_J": e_mac, "basis": ANALOG_REFERENCE["basis"],
+                     "macs_inference": m_ff["macs_inference"], "macs_training": np.nan,
+                     "energy_per_inference_J": m_ff["macs_inference"] * e_mac,
+                     "energy_per_training_example_J": np.nan})
     df = pd.DataFrame(rows)
     df["ratio_inference"] = (df["energy_per_inference_J"] / energy_per_inference_J
                              if energy_per_inference_J > 0 else np.inf)
     df["ratio_training"] = (df["energy_per_training_example_J"] / energy_per_training_example_J
                             if energy_per_training_example_J > 0 else np.inf)
-    digital = df["baseline"] != "published neuromorphic"
+    digital = ~df["baseline"].isin(PUBLISHED)
     df["conservative_inference"] = False
     df["conservative_training"] = False
     df.loc[df[digital]["energy_per_inference_J"].idxmin(), "conservative_inference"] = True
@@ -190,4 +220,13 @@ def headline_ratios(gpu) -> dict[str, Any]:
             "conservative_training": float(ct.ratio_training),
             "conservative_training_ref": f"{ct.reference}, {ct.baseline}",
             "same_ep_inference": float(ei.ratio_inference), "same_ep_inference_ref": ei.reference,
-            "same_ep_training": float(et.ratio_training), "same_ep_training_ref": et.reference}
+            "same_ep_training": float(et.ratio_training), "same_ep_training_ref": et.reference,
+            **_analog_ratio(gpu)}
+
+
+def _analog_ratio(gpu) -> dict[str, Any]:
+    an = gpu[gpu["baseline"] == "published analog in-memory"] if "baseline" in gpu else gpu.iloc[:0]
+    if not len(an):
+        return {"analog_inference": float("nan"), "analog_inference_ref": ""}
+    return {"analog_inference": float(an.iloc[0].ratio_inference),
+            "analog_inference_ref": str(an.iloc[0].reference)}

@@ -162,14 +162,22 @@ def test_feedforward_baseline_and_conservative_row():
     assert m["macs_inference"] == 18 and m["macs_training"] == 2 * 18 + 6 + 18 / 2
     df = gpu_comparison((4, 3, 2), 10, 5, 2, energy_per_inference_J=1e-12,
                         energy_per_training_example_J=1e-11, batch_size=2)
-    assert set(df.baseline) == {"same EP relaxation", "feed-forward + backprop", "published neuromorphic"}
-    digital = df[df.baseline != "published neuromorphic"]
+    assert set(df.baseline) == {"same EP relaxation", "feed-forward + backprop", "published neuromorphic",
+                                "published analog in-memory"}
+    digital = df[~df.baseline.isin(["published neuromorphic", "published analog in-memory"])]
     cons = df[df.conservative_inference].iloc[0]
     assert cons.energy_per_inference_J == digital.energy_per_inference_J.min()
     assert cons.baseline == "feed-forward + backprop"
     lo = df[df.baseline == "published neuromorphic"].iloc[0]
     assert lo.ratio_inference == pytest.approx(LOIHI_REFERENCE["energy_per_inference_J"] / 1e-12)
+    # the analog inference chip: this MLP's forward pass at 12.4 TOPS/W (2 ops per MAC), no
+    # training row, never the conservative (digital) row
+    an = df[df.baseline == "published analog in-memory"].iloc[0]
+    assert an.energy_per_inference_J == pytest.approx(18 * 2 / 12.4e12)
+    assert an.ratio_inference == pytest.approx(18 * 2 / 12.4e12 / 1e-12)
+    assert np.isnan(an.energy_per_training_example_J) and not an.conservative_inference
     h = headline_ratios(df)
+    assert h["analog_inference"] == pytest.approx(an.ratio_inference)
     assert h["conservative_inference"] < h["same_ep_inference"]
     assert h["conservative_training"] < h["same_ep_training"]
 

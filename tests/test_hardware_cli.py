@@ -36,7 +36,9 @@ def test_run_writes_report_folder(tmp_path, mnist_dir, profile_json, capsys):
     assert {"bias generators", "read-out hold", "read-out conveyance", "row wire",
             "neuron active floor"} <= set(bd.component)
     gpu = pd.read_csv(out / "gpu_comparison.csv")
-    assert {"same EP relaxation", "feed-forward + backprop", "published neuromorphic"} <= set(gpu.baseline)
+    assert {"same EP relaxation", "feed-forward + backprop", "published neuromorphic",
+            "published analog in-memory"} <= set(gpu.baseline)
+    assert "The inference chip a user would pick instead" in text
     head = next(line for line in text.splitlines() if line.startswith("- vs GPU:"))
     assert head.index("best digital alternative") < head.index("same EP relaxation")
     assert "NOT met" in text or "MET" in text
