@@ -31,7 +31,6 @@ RUNS = (("ideal1024_chip_pulses_e12", "ideal1024"), ("taox_rram_chip_residual8_e
 
 
 def reprice(tag: str, device_spec: str, costs=None) -> dict:
-    from eqspike import atomic  # noqa: F401  (the package must import: same environment)
     from eqspike.network import chip_costs as cc
     from eqspike.network.synapses import DeviceSynapseConfig
     costs = costs or cc.ChipCostConfig()
@@ -41,9 +40,9 @@ def reprice(tag: str, device_spec: str, costs=None) -> dict:
     sizes, T2, batch = cfg.sizes, cfg.T2, cfg.batch_size
     n_ex = int(bd.loc[bd["phase"] == "free", "examples"].iloc[0])
     cnt = cc.neuron_register_counts(sizes, T2, 1, 2, True, n_ex)
-    units = cc.chip_unit_energies(sizes, bc._device(device_spec), 8, "pulses", costs)
-    _, xbar = bc._circuits()
     dev = bc._device(device_spec)
+    units = cc.chip_unit_energies(sizes, dev, 8, "pulses", costs)
+    _, xbar = bc._circuits()
     e = {key: float(np.sum(cnt[key] * units[key])) for key in cnt}
     # refresh: every refresh_every kernel calls (one call per trainer batch) over all epochs
     syn = DeviceSynapseConfig()
