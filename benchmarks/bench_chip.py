@@ -141,21 +141,29 @@ def accuracy(args) -> None:
 
 def speed(args) -> None:
     from eqspike import atomic
+    from eqspike.network.chip_threads import chip_threads
     data = _load()
     device = _device(args.device)
     neuron, xbar = _circuits()
     cfg = _cfg(args.n_train, 100, 1, schedule="constant")
-    times = {"simulator": [], "chip": []}
-    cpu = {"simulator": [], "chip": []}   # process CPU seconds of the same runs
+    import numba
+    n_thr = numba.get_num_threads()
+    # chip mode with its worker threads (one per CPU) and on one thread (the scaling)
+    modes = ("simulator", "chip", "chip_1thread") if n_thr > 1 else ("simulator", "chip")
+    times = {m: [] for m in modes}
+    cpu = {m: [] for m in modes}   # process CPU seconds of the same runs
     print(f"load before: {load_avg()}", flush=True)
     _train(cfg.with_updates(n_train=200), data, device, neuron, xbar, "chip", args.policy,
            args.bits, args.w_max)   # compile warm-up (cached kernels)
     _train(cfg.with_updates(n_train=200), data, device, neuron, xbar, "simulator", args.policy,
            args.bits, args.w_max)
     for rep in range(args.repeats):
-        for mode in ("simulator", "chip"):
+        for mode in modes:
             c0 = time.process_time()
-            res = _train(cfg, data, device, neuron, xbar, mode, args.policy, args.bits, args.w_max)
+            numba.set_num_threads(1 if mode == "chip_1thread" else n_thr)
+            res = _train(cfg, data, device, neuron, xbar, mode.split("_")[0], args.policy,
+                         args.bits, args.w_max)
+            numba.set_num_threads(n_thr)
             cpu[mode].append(time.process_time() - c0)
             times[mode].append(float(res.train.metrics["seconds"].iloc[0]))
             print(f"{mode}: {times[mode][-1]:.1f} s / {args.n_train} images (load {load_avg()})",
@@ -166,7 +174,9 @@ def speed(args) -> None:
            "per_60k_epoch_s": {m: v * 60000 / args.n_train for m, v in med.items()},
            "cpu_s": cpu, "ratio_cpu_chip_over_simulator":
                statistics.median(cpu["chip"]) / statistics.median(cpu["simulator"]),
-           "threads": _threads(), "machine": _machine(),
+           "threads": _threads(), "chip_threads": chip_threads(),
+           "chip_thread_scaling": med["chip_1thread"] / med["chip"] if "chip_1thread" in med
+           else None, "machine": _machine(),
            "load_after": load_avg(), "command": " ".join(sys.argv)}
     RESULTS.mkdir(parents=True, exist_ok=True)
     atomic.write_json(RESULTS / f"speed_{Path(args.device).stem}_{args.policy}.json", out)
@@ -239,6 +249,11 @@ def main(argv=None) -> int:
     p.add_argument("folder")
     p.add_argument("--out", default=str(HERE / "results" / "chip_device_requirements.png"))
     args = ap.parse_args(argv)
+    if args.cmd != "sweep-plot":
+        # threads set where the run starts, and printed (EQSPIKE_THREADS, default one per
+        # CPU): the chip kernel runs as many workers (network/chip_threads.py)
+        from eqspike import threads
+        threads.configure(threads.ThreadConfig.from_env())
     {"accuracy": accuracy, "speed": speed, "sweep-plot": sweep_plot}[args.cmd](args)
     return 0
 

@@ -5,14 +5,15 @@
 arguments of one kernel call (one trainer batch, 20 examples) in a pickle.
 
 ``time``: runs the kernel of this checkout on fresh copies of the captured
-arguments (min and median over repeats, ms per example).  With ``--compare
+arguments (min and median over repeats, ms per example), at each of
+``--threads`` worker counts (outputs compared bit for bit).  With ``--compare
 FILE.py`` (a copy of ``network/chip_kernel.py`` to try, imported by path,
 ``cache=True`` turned off) both kernels run interleaved in one process, and
 every output array (weights, device states, registers, counters,
 predictions) is compared bit for bit.
 
     .venv/bin/python benchmarks/profile_chip_kernel.py capture --device taox_rram --policy residual
-    .venv/bin/python benchmarks/profile_chip_kernel.py time --reps 11 [--compare /tmp/k.py]
+    .venv/bin/python benchmarks/profile_chip_kernel.py time --reps 11 --threads 1 2 [--compare /tmp/k.py]
 """
 from __future__ import annotations
 
@@ -49,12 +50,12 @@ def capture(args) -> None:
     from eqspike.network import chip_kernel as ck
     orig, calls = ck.chip_examples, []
 
-    def wrap(*a):
+    def wrap(*a, **kw):
         if len(calls) == args.batch:
             calls.append(_copy(a))
         else:
             calls.append(None)
-        return orig(*a)
+        return orig(*a, **kw)
     ck.chip_examples = wrap
     try:
         data = bc._load()
@@ -78,29 +79,33 @@ def _load_kernel(path: str):
 def time_kernels(args) -> None:
     from eqspike.network.chip_kernel import chip_examples
     a0 = pickle.loads(Path(args.args).read_bytes())
-    kernels = {"this checkout": chip_examples}
+    kernels = {f"this checkout, {n} thread(s)": (chip_examples, n) for n in args.threads}
     if args.compare:
-        kernels[args.compare] = _load_kernel(args.compare)
-    for k in kernels.values():   # compile
-        k(*_copy(a0))
-    times = {n: [] for n in kernels}
+        kernels[args.compare] = (_load_kernel(args.compare), None)
+
+    def call(fn, n, a):
+        return fn(*a) if n is None else fn(*a, n_threads=n)
+    for fn, n in kernels.values():   # compile
+        call(fn, n, _copy(a0))
+    times = {name: [] for name in kernels}
     outs = {}
     for _ in range(args.reps):
-        for name, k in kernels.items():
+        for name, (fn, n) in kernels.items():
             a = _copy(a0)
             t0 = time.perf_counter()
-            k(*a)
+            call(fn, n, a)
             times[name].append(time.perf_counter() - t0)
             outs[name] = a
     B = a0[0].shape[0]
     print(f"# {B} examples per call, {args.reps} repeats, interleaved; load {os.getloadavg()[0]:.2f}")
+    first = next(iter(kernels))
     for name, ts in times.items():
         ts = sorted(ts)
-        print(f"{name}: min {1e3 * ts[0] / B:.3f} ms / example, median {1e3 * ts[len(ts) // 2] / B:.3f}")
-    if args.compare:
-        same = all(np.array_equal(x, y) for x, y in zip(_arrays(outs["this checkout"]),
-                                                        _arrays(outs[args.compare])))
-        print(f"outputs bit-identical: {same}")
+        print(f"{name}: min {1e3 * ts[0] / B:.3f} ms / example, median "
+              f"{1e3 * ts[len(ts) // 2] / B:.3f}, speed-up over the first {min(times[first]) / ts[0]:.2f}x")
+        if name != first:
+            same = all(np.array_equal(x, y) for x, y in zip(_arrays(outs[first]), _arrays(outs[name])))
+            print(f"  outputs bit-identical to the first: {same}")
 
 
 def main(argv=None) -> int:
@@ -117,7 +122,10 @@ def main(argv=None) -> int:
     t = sub.add_parser("time", help="time the kernel (and a candidate) on the captured call")
     t.add_argument("--args", default=str(DEFAULT_ARGS), help="pickle written by capture")
     t.add_argument("--reps", type=int, default=9, help="repeats per kernel")
-    t.add_argument("--compare", default=None, help="a kernel module file to compare with")
+    t.add_argument("--threads", type=int, nargs="+", default=[1],
+                   help="worker thread counts to time this checkout's kernel at")
+    t.add_argument("--compare", default=None,
+                   help="a kernel module file to compare with (its own signature)")
     args = ap.parse_args(argv)
     if args.cmd == "capture":
         capture(args)

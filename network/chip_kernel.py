@@ -50,13 +50,33 @@ increment quantised by the neuron with stochastic rounding, saturating add;
 reaches one nominal step (``thr`` LSBs; float: 1.0), which is subtracted.
 
 Random numbers: spikes use the counter-based hash of ``network/event.py``
-(keyed by seed, step and neuron, as the batched path); pulse decisions, c2c
-noise and the neuron's rounding use one xorshift64* stream whose state is
-``rng_state[0]`` (the caller seeds it from its generator), so a run is
-reproducible and single-threaded by construction.
+(keyed by seed, step and neuron, as the batched path); pulse decisions, the
+neuron's rounding and c2c noise use the counter-based hash of
+:mod:`eqspike.network.chip_coincidence` keyed by the example's learning seed
+``seeds_learn[b]`` and the draw's coordinates.  No random stream is consumed
+in order, so a run is reproducible and its result does not depend on the
+number of threads.
+
+**Threads** (:mod:`eqspike.network.chip_threads`): ``nt`` workers run the
+same code; worker ``tid`` owns a contiguous share of every layer's neurons
+(their membranes, activities, spikes, biases and decisions; share boundaries
+at multiples of ``SHARE_ALIGN`` = 16 neurons).  Per time step: the drives of
+its own neurons (the **columns** of ``W[k]`` it owns, read), their dynamics,
+spikes and decisions; a barrier; the full spike lists merged in neuron order;
+the coincidences on the **rows** of every ``W[k]`` it owns (the cells of its
+layer-k neurons: devices, registers, ``W`` and ``W^T`` entries), in both
+directions of the rule; and, when learning, a second barrier.  Rows, not
+columns, for the writes: a register or device row is then written by one
+worker only (784-500-10: the 10 columns of a ``W[1]`` row share a cache line).
+With columns split and unaligned shares, two workers ran at 0.90-1.12x of one
+on a captured batch; with rows and aligned shares at 1.2-1.65x.  Every cell sees the same
+operations in the same order for any ``nt``, so the weights, device states,
+registers and integer counters are bit for bit those of one thread (the float
+sum ``g_at_pulse_sum`` only to rounding).  The shared per-neuron arrays start
+on cache lines, and each worker's counters lie on lines of their own.
 
 Counters per weight layer (``counters[k, :]``, float64): see ``CNT_*`` in
-:mod:`eqspike.network.chip_coincidence`, which holds :func:`_slot`.
+:mod:`eqspike.network.chip_coincidence`.
 """
 from __future__ import annotations
 
@@ -64,142 +84,270 @@ import numpy as np
 from numba import njit
 
 # the counters' layout is defined with the coincidence updates and re-exported here
-from eqspike.network.chip_coincidence import (COUNTER_NAMES, N_COUNTERS,  # noqa: F401
-                                              POLICY_CODES, _slot)
+from eqspike.network.chip_coincidence import (CNT_COL_LINE, CNT_DECISIONS,  # noqa: F401
+                                              CNT_ROW_LINE, COUNTER_NAMES, N_COUNTERS,
+                                              POLICY_CODES, TAG_C2C, TAG_DECIDE, apply_term,
+                                              decide_share, mix_seed)
+from eqspike.network.chip_threads import barrier, chip_threads, run_workers
 from eqspike.network.event import _rho, _uniform   # the batched path's helpers
-from eqspike.network.event_rows import _sum_rows
+
+
+#: shares start at multiples of this many elements (64 bytes of float32 / int32), so
+#: two workers do not write the same cache line of a per-neuron array or register row
+SHARE_ALIGN = 16
 
 
 @njit(inline="always")
-def _encode(code, rates, acc, out_idx, n, th, seed, base, mask):
-    """Spikes of one layer into the index list ``out_idx``; returns their number.
-    Bernoulli: the hash of every neuron first (a loop without branches, which the
-    compiler vectorises), then the spiking neurons compacted in index order."""
+def _bound(t, n, nt):
+    if t <= 0:
+        return 0
+    if t >= nt:
+        return n
+    return (t * n // nt) // SHARE_ALIGN * SHARE_ALIGN
+
+
+@njit(inline="always")
+def _own(n, nt, tid):
+    """The share [lo, hi) of worker ``tid`` of a layer of ``n`` neurons (equal shares,
+    boundaries rounded down to ``SHARE_ALIGN``: a layer of fewer than ``SHARE_ALIGN x
+    nt`` neurons may be left to fewer workers)."""
+    return _bound(tid, n, nt), _bound(tid + 1, n, nt)
+
+
+@njit(inline="always")
+def _sum_rows_cols(M, rows, e, out, lo, hi):
+    """``out[lo:hi] = sum of M[rows[:e], lo:hi]``, eight rows per pass, in the order of
+    ``network/event_rows._sum_rows`` (the same float32 sum for any column share).
+
+    The loops index views from 0: with ``lo + j`` numba cannot prove an index
+    non-negative, keeps its negative-index check in every access and the compiler does
+    not vectorise (measured: 4x slower drives)."""
+    n = hi - lo
+    o = out[lo:hi]
+    for j in range(n):
+        o[j] = 0.0
     m = 0
+    while m + 8 <= e:
+        a = M[rows[m]][lo:hi]
+        b = M[rows[m + 1]][lo:hi]
+        c = M[rows[m + 2]][lo:hi]
+        d = M[rows[m + 3]][lo:hi]
+        a2 = M[rows[m + 4]][lo:hi]
+        b2 = M[rows[m + 5]][lo:hi]
+        c2 = M[rows[m + 6]][lo:hi]
+        d2 = M[rows[m + 7]][lo:hi]
+        for j in range(n):
+            o[j] += ((a[j] + b[j]) + (c[j] + d[j])) + ((a2[j] + b2[j]) + (c2[j] + d2[j]))
+        m += 8
+    while m < e:
+        a = M[rows[m]][lo:hi]
+        for j in range(n):
+            o[j] += a[j]
+        m += 1
+
+
+@njit(inline="always")
+def _encode(code, rates, acc, o, lo, hi, out_idx, th, seed, base, mask):
+    """Spikes of neurons ``lo..hi-1`` of the layer at offset ``o`` into ``out_idx``
+    (layer indices, ascending); returns their number.  Bernoulli: the hash of every
+    neuron first (a loop without branches, which the compiler vectorises), then the
+    spiking neurons compacted."""
+    m = 0
+    n = hi - lo
+    rv = rates[o + lo:o + hi]
+    av = acc[o + lo:o + hi]
     if code == 0:
         for j in range(n):
-            a = acc[j] + rates[j]
+            a = av[j] + rv[j]
             if a >= th:
-                acc[j] = a - th
-                out_idx[m] = j
+                av[j] = a - th
+                out_idx[m] = j + lo
                 m += 1
             else:
-                acc[j] = a
+                av[j] = a
     else:
+        b0 = base + np.uint64(o + lo)
         for j in range(n):
-            mask[j] = (rates[j] > 0.0) & (_uniform(seed, base + np.uint64(j)) * th < rates[j])
+            mask[j] = (rv[j] > 0.0) & (_uniform(seed, b0 + np.uint64(j)) * th < rv[j])
         for j in range(n):
-            out_idx[m] = j
+            out_idx[m] = j + lo
             m += mask[j]
     return m
 
 
-@njit(cache=True)
-def _phase(Ws, WTs, bs, off, enc, y, u, r, acc, si_o, ns_o, T, t0, eps, beta, th, act_code,
-           act_tab, act_lo, act_step, seed, learn, sgn, a0, a1, wsched, cs, bsc, policy,
-           ups, ums, sps, sms, rqs, rfs, wscs, reg_max, thr, lsb_per_step, K, lut_up, qlut,
-           quant, c2c, state, cnt, spikes, out_cnt, win_from, rec, rec_S, rec_dr, rec_p,
-           trace, tr_S, tr_dr):
-    """``T`` steps of one example (state ``u, r, acc`` flat over layers; spike lists
-    ``si_o[k, :ns_o[k]]`` = S_k(t0)).  ``learn``: coincidence updates (module doc)."""
+@njit(inline="always")
+def _merge(part, pn, buf, nt, L, si, ns):
+    """The full spike lists ``si[k, :ns[k]]`` from the workers' shares, in neuron order."""
+    for k in range(L + 1):
+        m = 0
+        for tt in range(nt):
+            for e in range(pn[buf, tt, k]):
+                si[k, m] = part[buf, tt, k, e]
+                m += 1
+        ns[k] = m
+
+
+@njit(cache=True, nogil=True)
+def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o, ns_o,
+           part, pn, buf, T, t0, eps, beta, th, act_code, act_tab, act_lo, act_step, seed,
+           learn, sgn, a0, a1, wsched, cs, bsc, policy, ups, ums, sps, sms, rqs, rfs, wscs,
+           reg_max, thr, lsb_per_step, K, lut_up, qlut, quant, c2c, seed_dec, seed_c2c, ph,
+           cnt, spikes, out_cnt, win_from, rec, rec_S, rec_dr, rec_p, trace, tr_S, tr_dr, qd,
+           st):
+    """``T`` steps of one example, worker ``tid``'s share (module doc).  State ``u, r,
+    acc`` (flat over layers, shared; each worker writes its own neurons); the full
+    spike lists ``si_o[k, :ns_o[k]]`` = S(t0) (private).  ``learn``: coincidence
+    updates.  Returns (barrier count, S(t0 + T) lists, their counts, buffer), or a
+    barrier count of -1 when aborted."""
     L = off.shape[0] - 2
+    N = off[-1]
     nmax = si_o.shape[1] - 1
-    drv = np.zeros(off[-1], np.float32)
-    fwd = np.zeros((L, nmax), np.float32)
-    fbk = np.zeros((L, nmax), np.float32)
-    rn = r.copy()
-    dr = np.zeros(off[-1], np.float32)
+    si_o = si_o.copy()
+    ns_o = ns_o.copy()
     si_n = np.zeros_like(si_o)
     ns_n = np.zeros_like(ns_o)
-    qv = np.zeros(nmax, np.float64)
+    fwd = np.zeros((L, nmax), np.float32)
+    fbk = np.zeros((L, nmax), np.float32)
     aidx = np.zeros(nmax + 1, np.int64)
     aq = np.zeros(nmax + 1, np.float64)
     pend = np.zeros((2, nmax + 1), np.int64)
-    dvals = np.zeros(nmax, np.float64)
     sidx = np.zeros(nmax + 1, np.int64)
     ssgn = np.zeros(nmax + 1, np.float64)
-    cur_o = np.zeros(off[-1], np.uint8)
-    cur_n = np.zeros(off[-1], np.uint8)
+    cidx = np.zeros(nmax + 1, np.int64)
+    csg = np.zeros(nmax + 1, np.float64)
+    cur_o = np.zeros(N, np.uint8)
+    cur_n = np.zeros(N, np.uint8)
     emask = np.zeros(nmax + 1, np.uint8)
+    ddv = np.zeros(nmax + 1, np.float64)   # the drives, float64 (the nudging term joins them)
     n_tab1 = act_tab.shape[0] - 1
-    dd = np.zeros(nmax, np.float64)
-    N = np.uint64(off[-1])
-    if trace == 1:
-        tr_S[...] = 0
+    NU = np.uint64(N)
+    n_terms = 2 if trace == 2 else 1
+    for k in range(L + 1):   # the own share of r as the activity of step t0
+        lo, hi = _own(off[k + 1] - off[k], nt, tid)
+        for j in range(lo, hi):
+            rn[off[k] + j] = r[off[k] + j]
+            if trace == 1:
+                for s in range(T + 1):
+                    tr_S[s, off[k] + j] = 0
     for i in range(T):
         t = t0 + i
-        for k in range(L + 1):
-            spikes[k] += ns_o[k]
-        if i >= win_from:
-            for m in range(ns_o[L]):
-                out_cnt[si_o[L, m]] += 1
-        # ---- drives of layers 1..L from the spikes S(t): rows of W[k] of the spiking
-        # neurons of layer k (forward), rows of W[k]^T of those of layer k+1 (feedback)
+        if tid == 0:
+            for k in range(L + 1):
+                spikes[k] += ns_o[k]
+            if i >= win_from:
+                for m in range(ns_o[L]):
+                    out_cnt[si_o[L, m]] += 1
+        # ---- drives of the own neurons of layers 1..L from the spikes S(t): rows of W[k]
+        # of the spiking neurons of layer k (forward), rows of W[k]^T of layer k+1 (feedback)
         for k in range(L):
-            _sum_rows(Ws[k], si_o[k], 0, ns_o[k], fwd[k], off[k + 2] - off[k + 1])
+            lo, hi = _own(off[k + 2] - off[k + 1], nt, tid)
+            _sum_rows_cols(Ws[k], si_o[k], ns_o[k], fwd[k], lo, hi)
         for k in range(1, L):
-            _sum_rows(WTs[k], si_o[k + 1], 0, ns_o[k + 1], fbk[k - 1], off[k + 1] - off[k])
-        for k in range(L):
-            o = off[k + 1]
-            for j in range(off[k + 2] - o):
-                drv[o + j] = fwd[k, j] + (fbk[k, j] if k < L - 1 else np.float32(0.0))
+            lo, hi = _own(off[k + 1] - off[k], nt, tid)
+            _sum_rows_cols(WTs[k], si_o[k + 1], ns_o[k + 1], fbk[k - 1], lo, hi)
         for k in range(1, L + 1):
             o = off[k]
-            n = off[k + 1] - o
-            bk = bs[k - 1]
-            # the nudging term, float64 as the drive it joins (the drive is float64 from here)
-            for j in range(n):
-                dd[j] = np.float64(drv[o + j])
-            if k == L:
+            lo, hi = _own(off[k + 1] - o, nt, tid)
+            n = hi - lo
+            bv = bs[k - 1][lo:hi]
+            fw = fwd[k - 1][lo:hi]
+            uv = u[o + lo:o + hi]
+            rv0 = r[o + lo:o + hi]
+            rnv = rn[o + lo:o + hi]
+            drv_ = dr[o + lo:o + hi]
+            if k < L:
+                fb = fbk[k - 1][lo:hi]
                 for j in range(n):
-                    dd[j] += beta * (y[j] - r[o + j]) / th
+                    ddv[j] = np.float64(fw[j] + fb[j])
+            else:
+                yv = y[lo:hi]
+                for j in range(n):
+                    ddv[j] = np.float64(fw[j]) + beta * (yv[j] - rv0[j]) / th
             if act_code == 2:   # the table activation, written out without branches
                 for j in range(n):
-                    g = o + j
-                    un = u[g] + eps * (th * dd[j] + bk[j] - u[g])
-                    u[g] = un
+                    un = uv[j] + eps * (th * ddv[j] + bv[j] - uv[j])
+                    uv[j] = un
                     pos = min(max((un - act_lo) / act_step, 0.0), n_tab1)
                     it = min(np.int64(pos), n_tab1 - 1)
                     f = pos - it
                     rv = np.float32(act_tab[it] * (1.0 - f) + act_tab[it + 1] * f)
-                    rn[g] = rv
-                    dr[g] = rv - r[g]
+                    rnv[j] = rv
+                    drv_[j] = rv - rv0[j]
             else:
                 for j in range(n):
-                    g = o + j
-                    un = u[g] + eps * (th * dd[j] + bk[j] - u[g])
-                    u[g] = un
+                    un = uv[j] + eps * (th * ddv[j] + bv[j] - uv[j])
+                    uv[j] = un
                     rv = _rho(un, act_code, act_tab, act_lo, act_step)
-                    rn[g] = rv
-                    dr[g] = rv - r[g]
-        # ---- spikes S(t+1): input (clamped rates) and layers 1..L
-        base = np.uint64(t + 1) * N
+                    rnv[j] = rv
+                    drv_[j] = rv - rv0[j]
+        # ---- spikes S(t+1) of the own neurons: input (clamped rates) and layers 1..L
+        base = np.uint64(t + 1) * NU
         for k in range(L + 1):
-            o = off[k]
-            ns_n[k] = _encode(enc[k], rn[o:off[k + 1]], acc[o:off[k + 1]], si_n[k],
-                              off[k + 1] - o, th, seed, base + np.uint64(o), emask)
-        if rec:
+            lo, hi = _own(off[k + 1] - off[k], nt, tid)
+            pn[buf, tid, k] = _encode(enc[k], rn, acc, off[k], lo, hi, part[buf, tid, k], th,
+                                      seed, base, emask)
+        # ---- traces of the +beta phase (difference pairing): per-neuron registers
+        if trace == 1:
+            for k in range(L + 1):
+                o = off[k]
+                lo, hi = _own(off[k + 1] - o, nt, tid)
+                for m in range(ns_o[k]):
+                    j = si_o[k, m]
+                    if j >= lo and j < hi:
+                        tr_S[i, o + j] = 1
+                if i == T - 1:
+                    for m in range(pn[buf, tid, k]):
+                        tr_S[i + 1, o + part[buf, tid, k, m]] = 1
+                for j in range(lo, hi):
+                    tr_dr[i, o + j] = dr[o + j]
+        # ---- biases and update decisions of the own neurons (they need only their drho)
+        if learn:
+            w = wsched[i]
+            for k in range(L):
+                bk = bs[k]
+                o_post = off[k + 1]
+                lo, hi = _own(off[k + 2] - o_post, nt, tid)
+                for j in range(lo, hi):
+                    db = sgn * dr[o_post + j]
+                    if trace == 2:
+                        db += tr_dr[i, o_post + j]
+                    bk[j] += np.float32(bsc[k] * w * db)
+                for slot in range(2):
+                    a = a0 if slot == 0 else a1
+                    if a == 0.0:
+                        continue
+                    for rev in range(2):
+                        if rev == 1 and k == 0:
+                            continue   # the clamped input has drho = 0: no reverse term
+                        o_dec = off[k + 1] if rev == 0 else off[k]
+                        lo, hi = _own((off[k + 2] if rev == 0 else off[k + 1]) - o_dec, nt, tid)
+                        n = hi - lo
+                        gl = o_dec + lo
+                        scale = a * cs[k] * th
+                        for term in range(n_terms):
+                            ctx = ((((ph * T + i) * L + k) * 2 + slot) * 2 + rev) * 2 + term
+                            n_act, lines = decide_share(
+                                dr[gl:gl + n], tr_dr[i][gl:gl + n], qd[slot, term, rev][gl:gl + n],
+                                sgn if term == 0 else 0.0,
+                                1.0 if (term == 1 or trace == 2) else 0.0, w, scale, policy, K,
+                                reg_max, lsb_per_step, seed_dec, np.uint64(ctx) * NU + np.uint64(gl))
+                            st[tid, k, slot, rev, term, 0] = n_act
+                            st[tid, k, slot, rev, term, 1] = lines
+        gen = barrier(sync, nt, gen)
+        if gen < 0:
+            return gen, si_o, ns_o, buf
+        _merge(part, pn, buf, nt, L, si_n, ns_n)
+        if rec and tid == 0:
             for k in range(L + 1):
                 for m in range(ns_o[k]):
                     rec_S[rec_p, i, off[k] + si_o[k, m]] = 1
                 for m in range(ns_n[k]):
                     rec_S[rec_p, i + 1, off[k] + si_n[k, m]] = 1
-            for g in range(off[-1]):
+            for g in range(N):
                 rec_dr[rec_p, i, g] = dr[g]
-        # ---- traces of the +beta phase (difference pairing): per-neuron registers
-        if trace == 1:
-            for k in range(L + 1):
-                for m in range(ns_o[k]):
-                    tr_S[i, off[k] + si_o[k, m]] = 1
-                if i == T - 1:
-                    for m in range(ns_n[k]):
-                        tr_S[i + 1, off[k] + si_n[k, m]] = 1
-            for g in range(off[-1]):
-                tr_dr[i, g] = dr[g]
-        # ---- coincidence updates
+        # ---- coincidence updates on the own rows
         if learn:
-            w = wsched[i]
-            for g in range(off[-1]):
+            for g in range(N):
                 cur_o[g] = 0
                 cur_n[g] = 0
             for k in range(L + 1):
@@ -208,13 +356,6 @@ def _phase(Ws, WTs, bs, off, enc, y, u, r, acc, si_o, ns_o, T, t0, eps, beta, th
                 for m in range(ns_n[k]):
                     cur_n[off[k] + si_n[k, m]] = 1
             for k in range(L):
-                bk = bs[k]
-                o_post = off[k + 1]
-                for j in range(off[k + 2] - o_post):
-                    db = sgn * dr[o_post + j]
-                    if trace == 2:
-                        db += tr_dr[i, o_post + j]
-                    bk[j] += np.float32(bsc[k] * w * db)
                 for slot in range(2):
                     a = a0 if slot == 0 else a1
                     if a == 0.0:
@@ -224,69 +365,104 @@ def _phase(Ws, WTs, bs, off, enc, y, u, r, acc, si_o, ns_o, T, t0, eps, beta, th
                     cur = cur_o if slot == 0 else cur_n
                     for rev in range(2):
                         if rev == 1 and k == 0:
-                            continue   # the clamped input has drho = 0: no reverse term
+                            continue
                         if rev == 0:   # columns (layer k+1) decide, rows (layer k) spike
                             o_dec, n_dec, ks = off[k + 1], off[k + 2] - off[k + 1], k
                         else:          # rows (layer k) decide, columns (layer k+1) spike
                             o_dec, n_dec, ks = off[k], off[k + 1] - off[k], k + 1
-                        # term A: this phase's spikes x (sgn drho [+ drho of the +beta phase])
-                        for j in range(n_dec):
-                            dv = sgn * dr[o_dec + j]
-                            if trace == 2:
-                                dv += tr_dr[i, o_dec + j]
-                            dvals[j] = w * dv
-                        for m in range(ns[ks]):
-                            sidx[m] = si[ks, m]
-                            ssgn[m] = 1.0
-                        _slot(k, rev, a, dvals, n_dec, sidx, ssgn, ns[ks], cs[k], th, qv,
-                              aidx, aq, pend, Ws[k], WTs[k], ups[k], ums[k], sps[k], sms[k], rqs[k], rfs[k],
-                              wscs[k], policy, reg_max, thr, lsb_per_step, K, lut_up, qlut,
-                              quant, c2c, state, cnt)
-                        if trace != 2:
-                            continue
-                        # term B: spikes that differ from the +beta phase's x its drho
+                        lo_d, hi_d = _own(n_dec, nt, tid)
                         o_sp = off[ks]
-                        n_diff = 0
-                        ts = i if slot == 0 else i + 1
-                        for m in range(off[ks + 1] - o_sp):
-                            dsp = np.int64(tr_S[ts, o_sp + m]) - np.int64(cur[o_sp + m])
-                            if dsp != 0:
-                                sidx[n_diff] = m
-                                ssgn[n_diff] = np.float64(dsp)
-                                n_diff += 1
-                        if n_diff == 0:
-                            continue
-                        for j in range(n_dec):
-                            dvals[j] = w * tr_dr[i, o_dec + j]
-                        _slot(k, rev, a, dvals, n_dec, sidx, ssgn, n_diff, cs[k], th, qv,
-                              aidx, aq, pend, Ws[k], WTs[k], ups[k], ums[k], sps[k], sms[k], rqs[k], rfs[k],
-                              wscs[k], policy, reg_max, thr, lsb_per_step, K, lut_up, qlut,
-                              quant, c2c, state, cnt)
+                        n_lay = off[ks + 1] - o_sp
+                        lo_s, hi_s = _own(n_lay, nt, tid)
+                        for term in range(n_terms):
+                            if term == 0:   # term A: this phase's spikes
+                                n_sp = ns[ks]
+                                for m in range(n_sp):
+                                    sidx[m] = si[ks, m]
+                                    ssgn[m] = 1.0
+                            else:           # term B: spikes that differ from the +beta phase's
+                                n_sp = 0
+                                ts = i if slot == 0 else i + 1
+                                for m in range(n_lay):
+                                    dsp = np.int64(tr_S[ts, o_sp + m]) - np.int64(cur[o_sp + m])
+                                    if dsp != 0:
+                                        sidx[n_sp] = m
+                                        ssgn[n_sp] = np.float64(dsp)
+                                        n_sp += 1
+                                if n_sp == 0:
+                                    continue
+                            cnt[k, CNT_DECISIONS] += hi_d - lo_d
+                            n_act = 0.0
+                            for tt in range(nt):
+                                n_act += st[tt, k, slot, rev, term, 0]
+                            if n_act == 0.0 or n_sp == 0:
+                                continue
+                            ctx = ((((ph * T + i) * L + k) * 2 + slot) * 2 + rev) * 2 + term
+                            # the own rows of W[k] (layer k neurons): a cell is updated by
+                            # the worker that owns its row, whatever the direction
+                            m_act = 0
+                            n_own = 0
+                            if rev == 0:   # rows: own spiking lines; columns: every decider
+                                for j in range(n_dec):
+                                    q = qd[slot, term, 0, o_dec + j]
+                                    aidx[m_act] = j
+                                    aq[m_act] = q
+                                    m_act += q != 0.0
+                                for m in range(n_sp):
+                                    ii = sidx[m]
+                                    cidx[n_own] = ii
+                                    csg[n_own] = ssgn[m]
+                                    n_own += (ii >= lo_s) & (ii < hi_s)
+                                if policy == 0:
+                                    cnt[k, CNT_ROW_LINE] += n_own
+                                    if tid == 0:
+                                        for tt in range(nt):
+                                            cnt[k, CNT_COL_LINE] += st[tt, k, slot, rev, term, 1]
+                                apply_term(k, cidx, csg, n_own, aidx, aq, m_act, pend, Ws[k],
+                                           WTs[k], ups[k], ums[k], sps[k], sms[k], rqs[k],
+                                           rfs[k], wscs[k], policy, reg_max, thr, K, lut_up,
+                                           qlut, quant, c2c, seed_c2c, ctx, cnt)
+                            else:          # rows: own deciding lines; columns: every spiking
+                                for j in range(lo_d, hi_d):
+                                    q = qd[slot, term, 1, o_dec + j]
+                                    aidx[m_act] = j
+                                    aq[m_act] = q
+                                    m_act += q != 0.0
+                                if policy == 0:
+                                    cnt[k, CNT_ROW_LINE] += st[tid, k, slot, rev, term, 1]
+                                    if tid == 0:
+                                        cnt[k, CNT_COL_LINE] += n_sp
+                                apply_term(k, aidx, aq, m_act, sidx, ssgn, n_sp, pend, Ws[k],
+                                           WTs[k], ups[k], ums[k], sps[k], sms[k], rqs[k],
+                                           rfs[k], wscs[k], policy, reg_max, thr, K, lut_up,
+                                           qlut, quant, c2c, seed_c2c, ctx, cnt)
+        if learn or rec:   # the cells and the recorded drho are complete before step t+1
+            gen = barrier(sync, nt, gen)
+            if gen < 0:
+                return gen, si_o, ns_o, buf
         # ---- commit
-        for g in range(off[1], off[-1]):
-            r[g] = rn[g]
+        for k in range(1, L + 1):
+            lo, hi = _own(off[k + 1] - off[k], nt, tid)
+            for j in range(lo, hi):
+                r[off[k] + j] = rn[off[k] + j]
         si_o, si_n = si_n, si_o
         ns_o, ns_n = ns_n, ns_o
-    return si_o, ns_o
+        buf = 1 - buf
+    return gen, si_o, ns_o, buf
 
 
-@njit(cache=True)
-def chip_examples(X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, act_code, act_tab, act_lo,
-                  act_step, seeds_free, seeds_n, betas, signs, a0, a1, wsched, cs, bsc,
-                  readout_spikes, win, policy, ups, ums, sps, sms, rqs, rfs, wscs, reg_max,
-                  thr, lsb_per_step, K, lut_up, qlut, quant, c2c, state, cnt, spk_free,
-                  spk_nudged, pred, act_free, rec, rec_S, rec_dr, pairing_diff):
-    """Train on the examples ``X[b]``, ``Y[b]`` one after the other (module doc).
-
-    ``seeds_free[b]``: spike seed of the free phase; ``seeds_n[b, s, p]``: of nudged
-    phase p (nudging ``betas[p]``, update sign ``signs[p]``) of sample s.  Writes the
-    free-phase predictions ``pred[b]`` and adds spike counts per layer to ``spk_free``
-    / ``spk_nudged``, the update counters to ``cnt`` and, per layer k >= 1, the neurons
-    with a positive membrane at the end of the free phase times ``T1`` to
-    ``act_free[k]`` (the energy ledger's active neuron-steps, estimated as in rule
-    ``eqspike``: ``EqSpikeRule._active``).  ``rec``: record spikes and
-    activity changes of the nudged phases of example 0 into ``rec_S`` / ``rec_dr``.
-    """
+@njit(cache=True, nogil=True)
+def chip_worker(tid, nt, sync, X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, act_code,
+                act_tab, act_lo, act_step, seeds_free, seeds_n, seeds_learn, betas, signs, a0,
+                a1, wsched, cs, bsc, readout_spikes, win, policy, ups, ums, sps, sms, rqs, rfs,
+                wscs, reg_max, thr, lsb_per_step, K, lut_up, qlut, quant, c2c, cnt_all,
+                spk_free, spk_nudged, pred, act_free, rec, rec_S, rec_dr, pairing_diff, state,
+                part, pn, qd, st, tr_S, tr_dr):
+    """Worker ``tid`` of ``nt`` (:func:`chip_examples` describes the arguments; the shared
+    work arrays ``state`` (8 x N float32: free-phase u, r, acc; nudged-phase u, r, acc;
+    next activity; drho), ``part``/``pn`` (the workers' spike shares, two buffers),
+    ``qd`` (decisions), ``st`` (decision statistics) and the +beta traces are allocated
+    by :func:`chip_examples`).  Returns 0, or -1 when aborted."""
     L = off.shape[0] - 2
     N = off[-1]
     nmax = 1
@@ -296,65 +472,138 @@ def chip_examples(X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, act_code, act
     B = X.shape[0]
     n_samples = seeds_n.shape[1]
     R = seeds_n.shape[2]
-    tr_S = np.zeros((T2 + 1, N), np.uint8)    # the +beta phase's spikes and drho, per neuron
-    tr_dr = np.zeros((T2, N), np.float32)
+    cnt = cnt_all[tid]
+    u, r, acc = state[0], state[1], state[2]
+    u2, r2, a2 = state[3], state[4], state[5]
+    rn, dr = state[6], state[7]
     emask = np.zeros(nmax + 1, np.uint8)
+    si = np.zeros((L + 1, nmax + 1), np.int64)
+    ns = np.zeros(L + 1, np.int64)
+    out_cnt = np.zeros(off[L + 1] - off[L], np.int64)
+    oc = np.zeros_like(out_cnt)
+    r0 = _rho(np.float32(0.0), act_code, act_tab, act_lo, act_step)
+    gen = 0
+    buf = 0
     for b in range(B):
-        u = np.zeros(N, np.float32)
-        r = np.zeros(N, np.float32)
-        acc = np.zeros(N, np.float32)
-        for j in range(off[1]):
-            r[j] = min(max(X[b, j], np.float32(0.0)), np.float32(1.0))
-        for g in range(off[1], N):
-            r[g] = _rho(np.float32(0.0), act_code, act_tab, act_lo, act_step)
-        si = np.zeros((L + 1, nmax + 1), np.int64)
-        ns = np.zeros(L + 1, np.int64)
         seed = np.uint64(seeds_free[b])
-        for k in range(L + 1):   # S(0)
+        seed_dec = mix_seed(np.uint64(seeds_learn[b]), TAG_DECIDE)
+        seed_c2c = mix_seed(np.uint64(seeds_learn[b]), TAG_C2C)
+        for k in range(L + 1):   # the own neurons at rest, S(0)
             o = off[k]
-            ns[k] = _encode(enc[k], r[o:off[k + 1]], acc[o:off[k + 1]], si[k], off[k + 1] - o,
-                            th, seed, np.uint64(o), emask)
-        out_cnt = np.zeros(off[L + 1] - off[L], np.int64)
+            lo, hi = _own(off[k + 1] - o, nt, tid)
+            for j in range(lo, hi):
+                u[o + j] = 0.0
+                acc[o + j] = 0.0
+                r[o + j] = min(max(X[b, j], np.float32(0.0)), np.float32(1.0)) if k == 0 else r0
+            pn[buf, tid, k] = _encode(enc[k], r, acc, o, lo, hi, part[buf, tid, k], th, seed,
+                                      np.uint64(0), emask)
+        gen = barrier(sync, nt, gen)
+        if gen < 0:
+            return -1
+        _merge(part, pn, buf, nt, L, si, ns)
+        buf = 1 - buf
+        for j in range(out_cnt.shape[0]):
+            out_cnt[j] = 0
         yb = Y[b]
-        si, ns = _phase(Ws, WTs, bs, off, enc, yb, u, r, acc, si, ns, T1, 0, eps, 0.0, th,
-                        act_code, act_tab, act_lo, act_step, seed, False, 0.0, a0, a1, wsched,
-                        cs, bsc, policy, ups, ums, sps, sms, rqs, rfs, wscs, reg_max, thr,
-                        lsb_per_step, K, lut_up, qlut, quant, c2c, state, cnt, spk_free,
-                        out_cnt, T1 - win, False, rec_S, rec_dr, 0, 0, tr_S, tr_dr)
-        best = 0
-        oL = off[L]
-        for j in range(1, off[L + 1] - oL):
-            if readout_spikes:
-                if out_cnt[j] > out_cnt[best]:
+        gen, si, ns, buf = _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, yb, u, r, acc, rn,
+                                  dr, si, ns, part, pn, buf, T1, 0, eps, 0.0, th, act_code,
+                                  act_tab, act_lo, act_step, seed, False, 0.0, a0, a1, wsched,
+                                  cs, bsc, policy, ups, ums, sps, sms, rqs, rfs, wscs, reg_max,
+                                  thr, lsb_per_step, K, lut_up, qlut, quant, c2c, seed_dec,
+                                  seed_c2c, 0, cnt, spk_free, out_cnt, T1 - win, False, rec_S,
+                                  rec_dr, 0, 0, tr_S, tr_dr, qd, st)
+        if gen < 0:
+            return -1
+        if tid == 0:   # the free phase's membranes are final (written before its last barrier)
+            best = 0
+            oL = off[L]
+            for j in range(1, off[L + 1] - oL):
+                if readout_spikes:
+                    if out_cnt[j] > out_cnt[best]:
+                        best = j
+                elif u[oL + j] > u[oL + best]:
                     best = j
-            elif u[oL + j] > u[oL + best]:
-                best = j
-        pred[b] = best
-        for k in range(1, L + 1):
-            n_pos = 0
-            for g in range(off[k], off[k + 1]):
-                if u[g] > 0.0:
-                    n_pos += 1
-            act_free[k] += n_pos * T1
+            pred[b] = best
+            for k in range(1, L + 1):
+                n_pos = 0
+                for g in range(off[k], off[k + 1]):
+                    if u[g] > 0.0:
+                        n_pos += 1
+                act_free[k] += n_pos * T1
         diff = pairing_diff and R == 2
         for s in range(n_samples):
             for p in range(R):
                 rec_here = rec and b == 0
-                beta_p = np.float64(betas[p])
-                seed_p = np.uint64(seeds_n[b, s, p])
-                u2 = u.copy()
-                r2 = r.copy()
-                a2 = acc.copy()
-                si2 = si.copy()
-                ns2 = ns.copy()
-                oc = np.zeros_like(out_cnt)
+                for k in range(L + 1):   # each nudged phase restarts from the free phase's end
+                    lo, hi = _own(off[k + 1] - off[k], nt, tid)
+                    for j in range(off[k] + lo, off[k] + hi):
+                        u2[j] = u[j]
+                        r2[j] = r[j]
+                        a2[j] = acc[j]
                 trace = 0
                 if diff:
                     trace = 1 if p == 0 else 2
-                learn = trace != 1
-                _phase(Ws, WTs, bs, off, enc, yb, u2, r2, a2, si2, ns2, T2, T1, eps,
-                       beta_p, th, act_code, act_tab, act_lo, act_step,
-                       seed_p, learn, signs[p], a0, a1, wsched, cs, bsc,
-                       policy, ups, ums, sps, sms, rqs, rfs, wscs, reg_max, thr, lsb_per_step,
-                       K, lut_up, qlut, quant, c2c, state, cnt, spk_nudged, oc, T2 + 1,
-                       rec_here, rec_S, rec_dr, s * R + p, trace, tr_S, tr_dr)
+                gen, _s, _n, buf = _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, yb, u2, r2,
+                                          a2, rn, dr, si, ns, part, pn, buf, T2, T1, eps,
+                                          np.float64(betas[p]), th, act_code, act_tab, act_lo,
+                                          act_step, np.uint64(seeds_n[b, s, p]), trace != 1,
+                                          signs[p], a0, a1, wsched, cs, bsc, policy, ups, ums,
+                                          sps, sms, rqs, rfs, wscs, reg_max, thr, lsb_per_step,
+                                          K, lut_up, qlut, quant, c2c, seed_dec, seed_c2c,
+                                          s * R + p, cnt, spk_nudged, oc, T2 + 1, rec_here,
+                                          rec_S, rec_dr, s * R + p, trace, tr_S, tr_dr, qd, st)
+                if gen < 0:
+                    return -1
+    return 0
+
+
+def _aligned(shape, dtype, align=64):
+    """Zeros of ``shape`` (C order) starting on a ``align``-byte boundary."""
+    n = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    buf = np.zeros(n + align, np.uint8)
+    o = (-buf.ctypes.data) % align
+    return buf[o:o + n].view(dtype).reshape(shape)
+
+
+def chip_examples(X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, act_code, act_tab, act_lo,
+                  act_step, seeds_free, seeds_n, seeds_learn, betas, signs, a0, a1, wsched, cs,
+                  bsc, readout_spikes, win, policy, ups, ums, sps, sms, rqs, rfs, wscs, reg_max,
+                  thr, lsb_per_step, K, lut_up, qlut, quant, c2c, cnt, spk_free, spk_nudged,
+                  pred, act_free, rec, rec_S, rec_dr, pairing_diff, n_threads=0):
+    """Train on the examples ``X[b]``, ``Y[b]`` one after the other (module doc).
+
+    ``seeds_free[b]``: spike seed of the free phase; ``seeds_n[b, s, p]``: of nudged
+    phase p (nudging ``betas[p]``, update sign ``signs[p]``) of sample s;
+    ``seeds_learn[b]``: seed of the example's pulse decisions and c2c noise.  Writes the
+    free-phase predictions ``pred[b]`` and adds spike counts per layer to ``spk_free``
+    / ``spk_nudged``, the update counters to ``cnt`` and, per layer k >= 1, the neurons
+    with a positive membrane at the end of the free phase times ``T1`` to
+    ``act_free[k]`` (the energy ledger's active neuron-steps, estimated as in rule
+    ``eqspike``: ``EqSpikeRule._active``).  ``rec``: record spikes and activity changes
+    of the nudged phases of example 0 into ``rec_S`` / ``rec_dr``.  ``n_threads``:
+    worker threads (0: :func:`eqspike.network.chip_threads.chip_threads`); the result
+    does not depend on it.  Returns the number of threads used."""
+    nt = chip_threads(n_threads)
+    off = np.asarray(off, np.int64)
+    L = off.shape[0] - 2
+    N = int(off[-1])
+    Np = -(-N // 64) * 64   # rows of the shared per-neuron arrays: whole cache lines
+    nmax = max(1, int(np.diff(off).max()))
+    state = _aligned((8, Np), np.float32)
+    part = _aligned((2, nt, L + 1, nmax + 1 + 8), np.int64)
+    pn = _aligned((2, nt, L + 1 + 8), np.int64)
+    qd = _aligned((2, 2, 2, Np), np.float64)
+    st = _aligned((nt, L, 2, 2, 2, 2), np.float64)
+    tr_S = _aligned((T2 + 1, Np), np.uint8)    # the +beta phase's spikes and drho, per neuron
+    tr_dr = _aligned((T2, Np), np.float32)
+    # each worker's counters on cache lines of their own (padding columns stay zero)
+    cnt_all = _aligned((nt, cnt.shape[0], cnt.shape[1] + 16), np.float64)
+    run_workers(chip_worker, nt, (X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, act_code,
+                                  act_tab, act_lo, act_step, seeds_free, seeds_n, seeds_learn,
+                                  betas, signs, a0, a1, wsched, cs, bsc, readout_spikes, win,
+                                  policy, ups, ums, sps, sms, rqs, rfs, wscs, reg_max, thr,
+                                  lsb_per_step, K, lut_up, qlut, quant, c2c, cnt_all, spk_free,
+                                  spk_nudged, pred, act_free, rec, rec_S, rec_dr, pairing_diff,
+                                  state, part, pn, qd, st, tr_S, tr_dr))
+    cnt += cnt_all[:, :, :cnt.shape[1]].sum(axis=0)
+    return nt

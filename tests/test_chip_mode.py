@@ -463,3 +463,40 @@ def test_neuron_register_cost_bad_values_are_refused():
                      ({"sense_J": -1.0}, "sense_J")):
         with pytest.raises(ParameterError, match=name):
             cc.ChipCostConfig(**kw)
+
+
+@pytest.mark.parametrize("policy, phases", [("pulses", "difference"), ("residual", "difference"),
+                                            ("residual_float", "separate")])
+def test_kernel_result_does_not_depend_on_the_thread_count(policy, phases):
+    """Worker threads share each layer's neurons and columns (network/chip_kernel.py);
+    every draw is counter-based, so weights, devices, registers, biases and counters are
+    bit for bit those of one thread."""
+    from eqspike.threads import usable_cpus
+    if usable_cpus() < 2:
+        pytest.skip("one usable CPU: the kernel runs one worker")
+    prof = dataclasses.replace(DeviceProfile.ideal(n_levels=64), c2c_sigma=0.03, d2d_sigma=0.1)
+    data = _data(n=12)
+    Y = np.eye(SIZES[-1], dtype=np.float32)[data.y_train]
+    cfg = _cfg()
+    out = []
+    for n_threads in (1, 2):
+        syn = ChipSynapses(prof, DeviceSynapseConfig(w_max=(1.0,), refresh="none"),
+                           ChipSynapseConfig(policy=policy, phases=phases))
+        net, rule = _net_rule(cfg, syn)
+        rule.n_threads = n_threads
+        for s in range(0, 12, 4):
+            rule.train_batch(net, data.x_train[s:s + 4], Y[s:s + 4], cfg.lrs)
+        out.append((net, syn))
+    (na, sa), (nb, sb) = out
+    assert sa.chip_counts[:, 8].sum() > 0   # coincidences happened
+    if policy == "pulses":
+        assert sum(sa.counts[k]["up"] for k in range(2)) > 0
+    else:
+        assert any(np.any(r != 0) for r in sa.regs)
+    for k in range(2):
+        for a, b in [(na.W[k], nb.W[k]), (na.b[k], nb.b[k]), (sa.u_p[k], sb.u_p[k]),
+                     (sa.u_m[k], sb.u_m[k])] + ([(sa.regs[k], sb.regs[k])] if sa.regs else []):
+            np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(sa.chip_counts[:, :6], sb.chip_counts[:, :6])
+    np.testing.assert_array_equal(sa.chip_counts[:, 7:], sb.chip_counts[:, 7:])
+    np.testing.assert_allclose(sa.chip_counts[:, 6], sb.chip_counts[:, 6], rtol=1e-12)

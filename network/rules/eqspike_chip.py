@@ -21,13 +21,6 @@ from eqspike.network.rules import register
 from eqspike.network.rules.eqspike_rule import EqSpikeRule
 
 
-def _splitmix(x: int) -> int:
-    z = (x + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
-    return (z ^ (z >> 31)) or 0x9E3779B97F4A7C15
-
-
 @register("eqspike_chip")
 class ChipEqSpikeRule(EqSpikeRule):
     """Spike-driven EP, batch 1, in-situ device updates (module doc)."""
@@ -37,6 +30,9 @@ class ChipEqSpikeRule(EqSpikeRule):
         a0 = {0: 1.0, 1: 0.0, 2: 0.5}[self.spec.pairing]
         self._a = (a0, 1.0 - a0)
         self.record = None   # set to a dict to record the nudged phases of the next example
+        #: worker threads of the kernel (0: numba's configured count, capped at the CPUs);
+        #: an execution setting: the result does not depend on it
+        self.n_threads = 0
 
     def train_batch(self, net, x, y_onehot, lrs) -> dict:
         """The examples of ``x`` one at a time: free phase, nudged phases with coincidence
@@ -73,7 +69,7 @@ class ChipEqSpikeRule(EqSpikeRule):
         WTs = (np.zeros((1, 1), np.float32),) + tuple(np.ascontiguousarray(w.T) for w in net.W[1:])
         bs = tuple(net.b)
         dev = syn.kernel_args()
-        state = np.array([_splitmix(int(syn.rng.integers(0, 2**63 - 1)))], np.uint64)
+        seeds_learn = syn.rng.integers(1, 2**63 - 1, size=B).astype(np.uint64)
         cnt = np.zeros((L, ck.N_COUNTERS), np.float64)
         spk_free = np.zeros(L + 1, np.int64)
         spk_nudged = np.zeros(L + 1, np.int64)
@@ -87,7 +83,7 @@ class ChipEqSpikeRule(EqSpikeRule):
         ck.chip_examples(X, Y, Ws, WTs, bs, spec.offsets, np.asarray(spec.enc, np.int64),
                          int(cfg.T1), int(cfg.T2), float(spec.eps), float(spec.theta),
                          int(spec.act_code), spec.act_tab, float(spec.act_lo),
-                         float(spec.act_step), seeds_free, seeds_n,
+                         float(spec.act_step), seeds_free, seeds_n, seeds_learn,
                          np.asarray([sg * cfg.beta for sg in signs], np.float64),
                          np.asarray(signs, np.float64), float(self._a[0]), float(self._a[1]),
                          np.asarray(self.wsched[:cfg.T2], np.float64), cs, bsc,
@@ -95,9 +91,9 @@ class ChipEqSpikeRule(EqSpikeRule):
                          dev["policy"], dev["ups"], dev["ums"], dev["sps"], dev["sms"],
                          dev["rqs"], dev["rfs"], dev["wscs"], dev["reg_max"], dev["thr"],
                          dev["lsb_per_step"], dev["K"], dev["lut_up"], dev["qlut"], dev["quant"],
-                         dev["c2c"], state, cnt, spk_free, spk_nudged, pred, act_free, rec,
+                         dev["c2c"], cnt, spk_free, spk_nudged, pred, act_free, rec,
                          rec_S, rec_dr,
-                         syn.chip.phases == "difference")
+                         syn.chip.phases == "difference", n_threads=self.n_threads)
         if rec:
             self.record = {"S": rec_S, "drho": rec_dr, "cs": cs, "a": self._a, "signs": signs,
                            "wsched": np.asarray(self.wsched[:cfg.T2], np.float64),

@@ -1,0 +1,171 @@
+"""Threads of the chip-mode kernel: a spin barrier and the launcher of its workers.
+
+Chip mode trains with batch 1, so the only parallel work is inside one time
+step (~10 us of dynamics, ~60 us of coincidence updates on 784-500-10).
+numba's parallel regions cost 2-3 us to fork and join on a 2-CPU VM, too much
+at that grain.  Instead, :func:`run_workers` starts ``nt`` OS threads once per
+kernel call (one trainer batch of examples), each running the same compiled
+``nogil`` worker on its share of the neurons, and the workers meet at a
+**spin barrier** (:func:`barrier`, ~0.2-0.5 us) once or twice per time step.
+
+The barrier is built from two atomic operations on an int64 array
+(:func:`atomic_add`, :func:`atomic_load`, emitted as LLVM atomics with
+acquire/release ordering, so every plain store before a barrier is visible to
+every thread after it).  ``sync`` layout: ``[0]`` arrival counter, ``[8]``
+generation, ``[16]`` abort flag (separate cache lines).  A worker that fails
+(an exception) sets the abort flag from Python, the others leave their spin at
+once, and the exception is raised in the caller: no deadlock, nothing hidden.
+
+Threads spin while they wait, so ``nt`` should not exceed the CPUs this
+process may use (:func:`chip_threads` caps it); a worker that has spun for a
+while yields its CPU at each check, so other processes on the same CPUs slow
+the kernel down but do not stall it.  With one thread the barrier is a no-op
+and no thread is started.
+
+numba's cache keys a compiled function on its own source file: the kernel
+inlines :func:`barrier`, so after changing this file touch
+``network/chip_kernel.py`` (or clear its ``__pycache__``).
+"""
+from __future__ import annotations
+
+import os
+import platform
+import threading
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from eqspike.threads import usable_cpus
+
+SYNC_SIZE = 24
+_COUNT, _GEN, _ABORT = 0, 8, 16
+_X86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686")
+_POSIX = os.name == "posix"
+#: spin iterations (each a ``pause``) before a waiting worker starts yielding its CPU
+SPIN_BEFORE_YIELD = 4096
+#: microseconds a waiting worker sleeps at each check once it has spun that long
+YIELD_US = 20
+
+
+@intrinsic
+def atomic_add(typingctx, arr, idx, val):
+    """``arr[idx] += val`` atomically (acquire-release); returns the old value (int64)."""
+    sig = types.int64(arr, idx, val)
+
+    def codegen(context, builder, sig, args):
+        ary = context.make_array(sig.args[0])(context, builder, args[0])
+        ptr = builder.gep(ary.data, [args[1]])
+        return builder.atomic_rmw("add", ptr, args[2], "acq_rel")
+    return sig, codegen
+
+
+@intrinsic
+def atomic_load(typingctx, arr, idx):
+    """``arr[idx]`` read atomically (acquire)."""
+    sig = types.int64(arr, idx)
+
+    def codegen(context, builder, sig, args):
+        ary = context.make_array(sig.args[0])(context, builder, args[0])
+        ptr = builder.gep(ary.data, [args[1]])
+        return builder.load_atomic(ptr, "acquire", 8)
+    return sig, codegen
+
+
+@intrinsic
+def cpu_relax(typingctx):
+    """The x86 ``pause`` hint in a spin loop (nothing elsewhere)."""
+    sig = types.void()
+
+    def codegen(context, builder, sig, args):
+        if _X86:
+            fn = cgutils.get_or_insert_function(builder.module,
+                                                ir.FunctionType(ir.VoidType(), []),
+                                                "llvm.x86.sse2.pause")
+            builder.call(fn, [])
+        return context.get_dummy_value()
+    return sig, codegen
+
+
+@intrinsic
+def os_yield(typingctx):
+    """``usleep(YIELD_US)`` (POSIX; a ``pause`` elsewhere): give the CPU to another
+    thread for a moment (``sched_yield`` was measured not to: two processes of two
+    spinning workers each on 2 CPUs ran 10x slower than one worker)."""
+    sig = types.void()
+
+    def codegen(context, builder, sig, args):
+        if _POSIX:
+            fn = cgutils.get_or_insert_function(builder.module,
+                                                ir.FunctionType(ir.IntType(32),
+                                                                [ir.IntType(32)]),
+                                                "usleep")
+            builder.call(fn, [ir.Constant(ir.IntType(32), YIELD_US)])
+        elif _X86:
+            fn = cgutils.get_or_insert_function(builder.module,
+                                                ir.FunctionType(ir.VoidType(), []),
+                                                "llvm.x86.sse2.pause")
+            builder.call(fn, [])
+        return context.get_dummy_value()
+    return sig, codegen
+
+
+@njit(nogil=True, inline="always")
+def barrier(sync, nt, gen):
+    """Wait until all ``nt`` workers have arrived at barrier number ``gen + 1``; returns
+    ``gen + 1``, or -1 when the abort flag is set.  A waiting worker spins
+    (``SPIN_BEFORE_YIELD`` pauses, ~0.1-0.5 ms), then yields its CPU at every check, so
+    more workers than free CPUs (other processes running) slow it down instead of
+    stalling it."""
+    if nt == 1:
+        return gen + 1
+    if atomic_add(sync, _COUNT, 1) == (gen + 1) * nt - 1:
+        atomic_add(sync, _GEN, 1)   # the last to arrive opens the barrier
+        return gen + 1
+    spins = 0
+    while atomic_load(sync, _GEN) <= gen:
+        if atomic_load(sync, _ABORT) != 0:
+            return -1
+        if spins < SPIN_BEFORE_YIELD:
+            cpu_relax()
+            spins += 1
+        else:
+            os_yield()
+    return gen + 1
+
+
+def chip_threads(requested: int = 0) -> int:
+    """Worker threads for one chip-mode kernel call: ``requested`` (> 0), else numba's
+    configured thread count (:func:`eqspike.threads.configure`), capped at the CPUs this
+    process may use (spinning threads must each have a CPU)."""
+    want = int(requested) if requested and requested > 0 else int(numba.get_num_threads())
+    return max(1, min(want, usable_cpus()))
+
+
+def run_workers(worker, nt: int, args: tuple) -> None:
+    """Run ``worker(tid, nt, sync, *args)`` for tid = 0..nt-1 at the same time (tid 0 in
+    the calling thread); an exception in any worker aborts the others and is raised."""
+    sync = np.zeros(SYNC_SIZE, np.int64)
+    if nt == 1:
+        worker(0, 1, sync, *args)
+        return
+    errors: list[BaseException] = []
+
+    def body(tid: int) -> None:
+        try:
+            worker(tid, nt, sync, *args)
+        except BaseException as e:   # noqa: BLE001 - re-raised in the caller
+            errors.append(e)
+            sync[_ABORT] = 1
+
+    threads = [threading.Thread(target=body, args=(t,), daemon=True) for t in range(1, nt)]
+    for th in threads:
+        th.start()
+    body(0)
+    for th in threads:
+        th.join()
+    if errors:
+        raise errors[0]
