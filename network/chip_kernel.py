@@ -176,6 +176,30 @@ def _encode(code, rates, acc, o, lo, hi, out_idx, th, seed, base, mask):
 
 
 @njit(inline="always")
+def _spike_difference(pa, na, pb, nb, idx, sgn):
+    """The neurons in exactly one of the ascending lists ``pa[:na]`` (sign +1) and
+    ``pb[:nb]`` (sign -1), ascending, into ``idx`` / ``sgn``; returns their number."""
+    ia = 0
+    ib = 0
+    n = 0
+    while ia < na or ib < nb:
+        if ib >= nb or (ia < na and pa[ia] < pb[ib]):
+            idx[n] = pa[ia]
+            sgn[n] = 1.0
+            ia += 1
+            n += 1
+        elif ia >= na or pb[ib] < pa[ia]:
+            idx[n] = pb[ib]
+            sgn[n] = -1.0
+            ib += 1
+            n += 1
+        else:
+            ia += 1
+            ib += 1
+    return n
+
+
+@njit(inline="always")
 def _merge(part, pn, buf, nt, L, si, ns):
     """The full spike lists ``si[k, :ns[k]]`` from the workers' shares, in neuron order."""
     for k in range(L + 1):
@@ -192,7 +216,7 @@ def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o
            part, pn, buf, T, t0, eps, beta, th, act_code, act_tab, act_lo, act_step, seed,
            learn, sgn, a0, a1, wsched, cs, bsc, policy, ups, ums, sps, sms, rqs, rfs, wscs,
            reg_max, thr, lsb_per_step, K, lut_up, qlut, quant, c2c, seed_dec, seed_c2c, ph,
-           cnt, spikes, out_cnt, win_from, rec, rec_S, rec_dr, rec_p, trace, tr_S, tr_dr, qd,
+           cnt, spikes, out_cnt, win_from, rec, rec_S, rec_dr, rec_p, trace, trl, trn, tr_dr, qd,
            st):
     """``T`` steps of one example, worker ``tid``'s share (module doc).  State ``u, r,
     acc`` (flat over layers, shared; each worker writes its own neurons); the full
@@ -215,8 +239,6 @@ def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o
     ssgn = np.zeros(nmax + 1, np.float64)
     cidx = np.zeros(nmax + 1, np.int64)
     csg = np.zeros(nmax + 1, np.float64)
-    cur_o = np.zeros(N, np.uint8)
-    cur_n = np.zeros(N, np.uint8)
     emask = np.zeros(nmax + 1, np.uint8)
     ddv = np.zeros(nmax + 1, np.float64)   # the drives, float64 (the nudging term joins them)
     n_tab1 = act_tab.shape[0] - 1
@@ -226,9 +248,6 @@ def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o
         lo, hi = _own(off[k + 1] - off[k], nt, tid)
         for j in range(lo, hi):
             rn[off[k] + j] = r[off[k] + j]
-            if trace == 1:
-                for s in range(T + 1):
-                    tr_S[s, off[k] + j] = 0
     for i in range(T):
         t = t0 + i
         if tid == 0:
@@ -291,13 +310,10 @@ def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o
             for k in range(L + 1):
                 o = off[k]
                 lo, hi = _own(off[k + 1] - o, nt, tid)
-                for m in range(ns_o[k]):
-                    j = si_o[k, m]
-                    if j >= lo and j < hi:
-                        tr_S[i, o + j] = 1
-                if i == T - 1:
-                    for m in range(pn[buf, tid, k]):
-                        tr_S[i + 1, o + part[buf, tid, k, m]] = 1
+                if tid == 0:   # the spike list S(t) (S(T) after the merge of the last step)
+                    for m in range(ns_o[k]):
+                        trl[i, k, m] = si_o[k, m]
+                    trn[i, k] = ns_o[k]
                 for j in range(lo, hi):
                     tr_dr[i, o + j] = dr[o + j]
         # ---- biases and update decisions of the own neurons (they need only their drho)
@@ -337,6 +353,11 @@ def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o
         if gen < 0:
             return gen, si_o, ns_o, buf
         _merge(part, pn, buf, nt, L, si_n, ns_n)
+        if trace == 1 and i == T - 1 and tid == 0:
+            for k in range(L + 1):
+                for m in range(ns_n[k]):
+                    trl[T, k, m] = si_n[k, m]
+                trn[T, k] = ns_n[k]
         if rec and tid == 0:
             for k in range(L + 1):
                 for m in range(ns_o[k]):
@@ -347,14 +368,6 @@ def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o
                 rec_dr[rec_p, i, g] = dr[g]
         # ---- coincidence updates on the own rows
         if learn:
-            for g in range(N):
-                cur_o[g] = 0
-                cur_n[g] = 0
-            for k in range(L + 1):
-                for m in range(ns_o[k]):
-                    cur_o[off[k] + si_o[k, m]] = 1
-                for m in range(ns_n[k]):
-                    cur_n[off[k] + si_n[k, m]] = 1
             for k in range(L):
                 for slot in range(2):
                     a = a0 if slot == 0 else a1
@@ -362,7 +375,6 @@ def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o
                         continue
                     si = si_o if slot == 0 else si_n
                     ns = ns_o if slot == 0 else ns_n
-                    cur = cur_o if slot == 0 else cur_n
                     for rev in range(2):
                         if rev == 1 and k == 0:
                             continue
@@ -381,14 +393,11 @@ def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o
                                     sidx[m] = si[ks, m]
                                     ssgn[m] = 1.0
                             else:           # term B: spikes that differ from the +beta phase's
-                                n_sp = 0
+                                # (S+ - S-: both lists ascending, merged; +1 where only the
+                                # +beta phase spiked, -1 where only this one did)
                                 ts = i if slot == 0 else i + 1
-                                for m in range(n_lay):
-                                    dsp = np.int64(tr_S[ts, o_sp + m]) - np.int64(cur[o_sp + m])
-                                    if dsp != 0:
-                                        sidx[n_sp] = m
-                                        ssgn[n_sp] = np.float64(dsp)
-                                        n_sp += 1
+                                n_sp = _spike_difference(trl[ts, ks], trn[ts, ks], si[ks],
+                                                         ns[ks], sidx, ssgn)
                                 if n_sp == 0:
                                     continue
                             cnt[k, CNT_DECISIONS] += hi_d - lo_d
@@ -457,7 +466,7 @@ def chip_worker(tid, nt, sync, X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, 
                 a1, wsched, cs, bsc, readout_spikes, win, policy, ups, ums, sps, sms, rqs, rfs,
                 wscs, reg_max, thr, lsb_per_step, K, lut_up, qlut, quant, c2c, cnt_all,
                 spk_free, spk_nudged, pred, act_free, rec, rec_S, rec_dr, pairing_diff, state,
-                part, pn, qd, st, tr_S, tr_dr):
+                part, pn, qd, st, trl, trn, tr_dr):
     """Worker ``tid`` of ``nt`` (:func:`chip_examples` describes the arguments; the shared
     work arrays ``state`` (8 x N float32: free-phase u, r, acc; nudged-phase u, r, acc;
     next activity; drho), ``part``/``pn`` (the workers' spike shares, two buffers),
@@ -511,7 +520,7 @@ def chip_worker(tid, nt, sync, X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, 
                                   cs, bsc, policy, ups, ums, sps, sms, rqs, rfs, wscs, reg_max,
                                   thr, lsb_per_step, K, lut_up, qlut, quant, c2c, seed_dec,
                                   seed_c2c, 0, cnt, spk_free, out_cnt, T1 - win, False, rec_S,
-                                  rec_dr, 0, 0, tr_S, tr_dr, qd, st)
+                                  rec_dr, 0, 0, trl, trn, tr_dr, qd, st)
         if gen < 0:
             return -1
         if tid == 0:   # the free phase's membranes are final (written before its last barrier)
@@ -551,7 +560,7 @@ def chip_worker(tid, nt, sync, X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, 
                                           sps, sms, rqs, rfs, wscs, reg_max, thr, lsb_per_step,
                                           K, lut_up, qlut, quant, c2c, seed_dec, seed_c2c,
                                           s * R + p, cnt, spk_nudged, oc, T2 + 1, rec_here,
-                                          rec_S, rec_dr, s * R + p, trace, tr_S, tr_dr, qd, st)
+                                          rec_S, rec_dr, s * R + p, trace, trl, trn, tr_dr, qd, st)
                 if gen < 0:
                     return -1
     return 0
@@ -594,7 +603,9 @@ def chip_examples(X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, act_code, act
     pn = _aligned((2, nt, L + 1 + 8), np.int64)
     qd = _aligned((2, 2, 2, Np), np.float64)
     st = _aligned((nt, L, 2, 2, 2, 2), np.float64)
-    tr_S = _aligned((T2 + 1, Np), np.uint8)    # the +beta phase's spikes and drho, per neuron
+    # the +beta phase's spikes (as lists, S(t) for t = 0..T2) and drho, per neuron
+    trl = _aligned((T2 + 1, L + 1, nmax + 1), np.int32)
+    trn = _aligned((T2 + 1, L + 1), np.int64)
     tr_dr = _aligned((T2, Np), np.float32)
     # each worker's counters on cache lines of their own (padding columns stay zero)
     cnt_all = _aligned((nt, cnt.shape[0], cnt.shape[1] + 16), np.float64)
@@ -604,6 +615,6 @@ def chip_examples(X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, act_code, act
                                   policy, ups, ums, sps, sms, rqs, rfs, wscs, reg_max, thr,
                                   lsb_per_step, K, lut_up, qlut, quant, c2c, cnt_all, spk_free,
                                   spk_nudged, pred, act_free, rec, rec_S, rec_dr, pairing_diff,
-                                  state, part, pn, qd, st, tr_S, tr_dr))
+                                  state, part, pn, qd, st, trl, trn, tr_dr))
     cnt += cnt_all[:, :, :cnt.shape[1]].sum(axis=0)
     return nt
