@@ -75,6 +75,14 @@ def atomic_load(typingctx, arr, idx):
     return sig, codegen
 
 
+def _emit_pause(builder) -> None:
+    """Emit the x86 ``pause`` instruction (an LLVM intrinsic: numba's JIT takes no
+    inline assembly)."""
+    fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), []),
+                                        "llvm.x86.sse2.pause")
+    builder.call(fn, [])
+
+
 @intrinsic
 def cpu_relax(typingctx):
     """The x86 ``pause`` hint in a spin loop (nothing elsewhere)."""
@@ -82,10 +90,7 @@ def cpu_relax(typingctx):
 
     def codegen(context, builder, sig, args):
         if _X86:
-            fn = cgutils.get_or_insert_function(builder.module,
-                                                ir.FunctionType(ir.VoidType(), []),
-                                                "llvm.x86.sse2.pause")
-            builder.call(fn, [])
+            _emit_pause(builder)
         return context.get_dummy_value()
     return sig, codegen
 
@@ -105,10 +110,7 @@ def os_yield(typingctx):
                                                 "usleep")
             builder.call(fn, [ir.Constant(ir.IntType(32), YIELD_US)])
         elif _X86:
-            fn = cgutils.get_or_insert_function(builder.module,
-                                                ir.FunctionType(ir.VoidType(), []),
-                                                "llvm.x86.sse2.pause")
-            builder.call(fn, [])
+            _emit_pause(builder)
         return context.get_dummy_value()
     return sig, codegen
 
