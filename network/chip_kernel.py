@@ -57,23 +57,24 @@ neuron's rounding and c2c noise use the counter-based hash of
 in order, so a run is reproducible and its result does not depend on the
 number of threads.
 
-**Threads** (:mod:`eqspike.network.chip_threads`): ``nt`` workers run the
-same code; worker ``tid`` owns a contiguous share of every layer's neurons
-(their membranes, activities, spikes, biases and decisions; share boundaries
-at multiples of ``SHARE_ALIGN`` = 16 neurons).  Per time step: the drives of
-its own neurons (the **columns** of ``W[k]`` it owns, read), their dynamics,
-spikes and decisions; a barrier; the full spike lists merged in neuron order;
-the coincidences on the **rows** of every ``W[k]`` it owns (the cells of its
-layer-k neurons: devices, registers, ``W`` and ``W^T`` entries), in both
-directions of the rule; and, when learning, a second barrier.  Rows, not
-columns, for the writes: a register or device row is then written by one
-worker only (784-500-10: the 10 columns of a ``W[1]`` row share a cache line).
-With columns split and unaligned shares, two workers ran at 0.90-1.12x of one
-on a captured batch; with rows and aligned shares at 1.2-1.65x.  Every cell sees the same
-operations in the same order for any ``nt``, so the weights, device states,
-registers and integer counters are bit for bit those of one thread (the float
-sum ``g_at_pulse_sum`` only to rounding).  The shared per-neuron arrays start
-on cache lines, and each worker's counters lie on lines of their own.
+**Threads** (:mod:`eqspike.network.chip_threads`): ``nt`` workers run the same
+code; worker ``tid`` owns a contiguous share of every layer's neurons (their
+membranes, activities, spikes, biases and decisions; share boundaries at
+multiples of 16 neurons, :func:`~eqspike.network.chip_threads.own_share`). Per
+time step: the drives of its own neurons (the **columns** of ``W[k]`` it owns,
+read), their dynamics, spikes and decisions; a barrier; the full spike lists
+merged in neuron order; the coincidences on the **rows** of every ``W[k]`` it
+owns (the cells of its layer-k neurons: devices, registers, ``W`` and ``W^T``
+entries), in both directions of the rule; and, when learning, a second
+barrier. Rows, not columns, for the writes: a register or device row is then
+written by one worker only (784-500-10: the 10 columns of a ``W[1]`` row share
+a cache line). With columns split and unaligned shares, two workers ran at
+0.90-1.12x of one on a captured batch; with rows and aligned shares at
+1.2-1.65x. Every cell sees the same operations in the same order for any
+``nt``, so the weights, device states, registers and integer counters are bit
+for bit those of one thread (the float sum ``g_at_pulse_sum`` only to
+rounding). The shared per-neuron arrays start on cache lines, and each
+worker's counters lie on lines of their own.
 
 Counters per weight layer (``counters[k, :]``, float64): see ``CNT_*`` in
 :mod:`eqspike.network.chip_coincidence`.
@@ -88,30 +89,9 @@ from eqspike.network.chip_coincidence import (CNT_COL_LINE, CNT_DECISIONS,  # no
                                               CNT_ROW_LINE, COUNTER_NAMES, N_COUNTERS,
                                               POLICY_CODES, TAG_C2C, TAG_DECIDE, apply_term,
                                               decide_share, mix_seed)
-from eqspike.network.chip_threads import barrier, chip_threads, run_workers
+from eqspike.network.chip_threads import (aligned_zeros, barrier, chip_threads, own_share,
+                                          run_workers)
 from eqspike.network.event import _rho, _uniform   # the batched path's helpers
-
-
-#: shares start at multiples of this many elements (64 bytes of float32 / int32), so
-#: two workers do not write the same cache line of a per-neuron array or register row
-SHARE_ALIGN = 16
-
-
-@njit(inline="always")
-def _bound(t, n, nt):
-    if t <= 0:
-        return 0
-    if t >= nt:
-        return n
-    return (t * n // nt) // SHARE_ALIGN * SHARE_ALIGN
-
-
-@njit(inline="always")
-def _own(n, nt, tid):
-    """The share [lo, hi) of worker ``tid`` of a layer of ``n`` neurons (equal shares,
-    boundaries rounded down to ``SHARE_ALIGN``: a layer of fewer than ``SHARE_ALIGN x
-    nt`` neurons may be left to fewer workers)."""
-    return _bound(tid, n, nt), _bound(tid + 1, n, nt)
 
 
 @njit(inline="always")
@@ -245,7 +225,7 @@ def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o
     NU = np.uint64(N)
     n_terms = 2 if trace == 2 else 1
     for k in range(L + 1):   # the own share of r as the activity of step t0
-        lo, hi = _own(off[k + 1] - off[k], nt, tid)
+        lo, hi = own_share(off[k + 1] - off[k], nt, tid)
         for j in range(lo, hi):
             rn[off[k] + j] = r[off[k] + j]
     for i in range(T):
@@ -259,14 +239,14 @@ def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o
         # ---- drives of the own neurons of layers 1..L from the spikes S(t): rows of W[k]
         # of the spiking neurons of layer k (forward), rows of W[k]^T of layer k+1 (feedback)
         for k in range(L):
-            lo, hi = _own(off[k + 2] - off[k + 1], nt, tid)
+            lo, hi = own_share(off[k + 2] - off[k + 1], nt, tid)
             _sum_rows_cols(Ws[k], si_o[k], ns_o[k], fwd[k], lo, hi)
         for k in range(1, L):
-            lo, hi = _own(off[k + 1] - off[k], nt, tid)
+            lo, hi = own_share(off[k + 1] - off[k], nt, tid)
             _sum_rows_cols(WTs[k], si_o[k + 1], ns_o[k + 1], fbk[k - 1], lo, hi)
         for k in range(1, L + 1):
             o = off[k]
-            lo, hi = _own(off[k + 1] - o, nt, tid)
+            lo, hi = own_share(off[k + 1] - o, nt, tid)
             n = hi - lo
             bv = bs[k - 1][lo:hi]
             fw = fwd[k - 1][lo:hi]
@@ -302,14 +282,14 @@ def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o
         # ---- spikes S(t+1) of the own neurons: input (clamped rates) and layers 1..L
         base = np.uint64(t + 1) * NU
         for k in range(L + 1):
-            lo, hi = _own(off[k + 1] - off[k], nt, tid)
+            lo, hi = own_share(off[k + 1] - off[k], nt, tid)
             pn[buf, tid, k] = _encode(enc[k], rn, acc, off[k], lo, hi, part[buf, tid, k], th,
                                       seed, base, emask)
         # ---- traces of the +beta phase (difference pairing): per-neuron registers
         if trace == 1:
             for k in range(L + 1):
                 o = off[k]
-                lo, hi = _own(off[k + 1] - o, nt, tid)
+                lo, hi = own_share(off[k + 1] - o, nt, tid)
                 if tid == 0:   # the spike list S(t) (S(T) after the merge of the last step)
                     for m in range(ns_o[k]):
                         trl[i, k, m] = si_o[k, m]
@@ -322,7 +302,7 @@ def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o
             for k in range(L):
                 bk = bs[k]
                 o_post = off[k + 1]
-                lo, hi = _own(off[k + 2] - o_post, nt, tid)
+                lo, hi = own_share(off[k + 2] - o_post, nt, tid)
                 for j in range(lo, hi):
                     db = sgn * dr[o_post + j]
                     if trace == 2:
@@ -336,7 +316,8 @@ def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o
                         if rev == 1 and k == 0:
                             continue   # the clamped input has drho = 0: no reverse term
                         o_dec = off[k + 1] if rev == 0 else off[k]
-                        lo, hi = _own((off[k + 2] if rev == 0 else off[k + 1]) - o_dec, nt, tid)
+                        n_d = (off[k + 2] if rev == 0 else off[k + 1]) - o_dec
+                        lo, hi = own_share(n_d, nt, tid)
                         n = hi - lo
                         gl = o_dec + lo
                         scale = a * cs[k] * th
@@ -346,7 +327,8 @@ def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o
                                 dr[gl:gl + n], tr_dr[i][gl:gl + n], qd[slot, term, rev][gl:gl + n],
                                 sgn if term == 0 else 0.0,
                                 1.0 if (term == 1 or trace == 2) else 0.0, w, scale, policy, K,
-                                reg_max, lsb_per_step, seed_dec, np.uint64(ctx) * NU + np.uint64(gl))
+                                reg_max, lsb_per_step, seed_dec,
+                                np.uint64(ctx) * NU + np.uint64(gl))
                             st[tid, k, slot, rev, term, 0] = n_act
                             st[tid, k, slot, rev, term, 1] = lines
         gen = barrier(sync, nt, gen)
@@ -382,10 +364,10 @@ def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o
                             o_dec, n_dec, ks = off[k + 1], off[k + 2] - off[k + 1], k
                         else:          # rows (layer k) decide, columns (layer k+1) spike
                             o_dec, n_dec, ks = off[k], off[k + 1] - off[k], k + 1
-                        lo_d, hi_d = _own(n_dec, nt, tid)
+                        lo_d, hi_d = own_share(n_dec, nt, tid)
                         o_sp = off[ks]
                         n_lay = off[ks + 1] - o_sp
-                        lo_s, hi_s = _own(n_lay, nt, tid)
+                        lo_s, hi_s = own_share(n_lay, nt, tid)
                         for term in range(n_terms):
                             if term == 0:   # term A: this phase's spikes
                                 n_sp = ns[ks]
@@ -451,7 +433,7 @@ def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o
                 return gen, si_o, ns_o, buf
         # ---- commit
         for k in range(1, L + 1):
-            lo, hi = _own(off[k + 1] - off[k], nt, tid)
+            lo, hi = own_share(off[k + 1] - off[k], nt, tid)
             for j in range(lo, hi):
                 r[off[k] + j] = rn[off[k] + j]
         si_o, si_n = si_n, si_o
@@ -468,8 +450,9 @@ def chip_worker(tid, nt, sync, X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, 
                 spk_free, spk_nudged, pred, act_free, rec, rec_S, rec_dr, pairing_diff, state,
                 part, pn, qd, st, trl, trn, tr_dr):
     """Worker ``tid`` of ``nt`` (:func:`chip_examples` describes the arguments; the shared
-    work arrays ``state`` (8 x N float32: free-phase u, r, acc; nudged-phase u, r, acc;
-    next activity; drho), ``part``/``pn`` (the workers' spike shares, two buffers),
+    work arrays ``state`` (8 rows of N float32, padded to whole cache lines: free-phase
+    u, r, acc; nudged-phase u, r, acc; next activity; drho), ``part``/``pn`` (the
+    workers' spike shares, two buffers),
     ``qd`` (decisions), ``st`` (decision statistics) and the +beta traces are allocated
     by :func:`chip_examples`).  Returns 0, or -1 when aborted."""
     L = off.shape[0] - 2
@@ -499,7 +482,7 @@ def chip_worker(tid, nt, sync, X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, 
         seed_c2c = mix_seed(np.uint64(seeds_learn[b]), TAG_C2C)
         for k in range(L + 1):   # the own neurons at rest, S(0)
             o = off[k]
-            lo, hi = _own(off[k + 1] - o, nt, tid)
+            lo, hi = own_share(off[k + 1] - o, nt, tid)
             for j in range(lo, hi):
                 u[o + j] = 0.0
                 acc[o + j] = 0.0
@@ -544,7 +527,7 @@ def chip_worker(tid, nt, sync, X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, 
             for p in range(R):
                 rec_here = rec and b == 0
                 for k in range(L + 1):   # each nudged phase restarts from the free phase's end
-                    lo, hi = _own(off[k + 1] - off[k], nt, tid)
+                    lo, hi = own_share(off[k + 1] - off[k], nt, tid)
                     for j in range(off[k] + lo, off[k] + hi):
                         u2[j] = u[j]
                         r2[j] = r[j]
@@ -564,14 +547,6 @@ def chip_worker(tid, nt, sync, X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, 
                 if gen < 0:
                     return -1
     return 0
-
-
-def _aligned(shape, dtype, align=64):
-    """Zeros of ``shape`` (C order) starting on a ``align``-byte boundary."""
-    n = int(np.prod(shape)) * np.dtype(dtype).itemsize
-    buf = np.zeros(n + align, np.uint8)
-    o = (-buf.ctypes.data) % align
-    return buf[o:o + n].view(dtype).reshape(shape)
 
 
 def chip_examples(X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, act_code, act_tab, act_lo,
@@ -598,17 +573,17 @@ def chip_examples(X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, act_code, act
     N = int(off[-1])
     Np = -(-N // 64) * 64   # rows of the shared per-neuron arrays: whole cache lines
     nmax = max(1, int(np.diff(off).max()))
-    state = _aligned((8, Np), np.float32)
-    part = _aligned((2, nt, L + 1, nmax + 1 + 8), np.int64)
-    pn = _aligned((2, nt, L + 1 + 8), np.int64)
-    qd = _aligned((2, 2, 2, Np), np.float64)
-    st = _aligned((nt, L, 2, 2, 2, 2), np.float64)
+    state = aligned_zeros((8, Np), np.float32)
+    part = aligned_zeros((2, nt, L + 1, nmax + 1 + 8), np.int64)
+    pn = aligned_zeros((2, nt, L + 1 + 8), np.int64)
+    qd = aligned_zeros((2, 2, 2, Np), np.float64)
+    st = aligned_zeros((nt, L, 2, 2, 2, 2), np.float64)
     # the +beta phase's spikes (as lists, S(t) for t = 0..T2) and drho, per neuron
-    trl = _aligned((T2 + 1, L + 1, nmax + 1), np.int32)
-    trn = _aligned((T2 + 1, L + 1), np.int64)
-    tr_dr = _aligned((T2, Np), np.float32)
+    trl = aligned_zeros((T2 + 1, L + 1, nmax + 1), np.int32)
+    trn = aligned_zeros((T2 + 1, L + 1), np.int64)
+    tr_dr = aligned_zeros((T2, Np), np.float32)
     # each worker's counters on cache lines of their own (padding columns stay zero)
-    cnt_all = _aligned((nt, cnt.shape[0], cnt.shape[1] + 16), np.float64)
+    cnt_all = aligned_zeros((nt, cnt.shape[0], cnt.shape[1] + 16), np.float64)
     run_workers(chip_worker, nt, (X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, act_code,
                                   act_tab, act_lo, act_step, seeds_free, seeds_n, seeds_learn,
                                   betas, signs, a0, a1, wsched, cs, bsc, readout_spikes, win,

@@ -1,4 +1,5 @@
-"""Threads of the chip-mode kernel: a spin barrier and the launcher of its workers.
+"""Threads of the chip-mode kernel: the launcher of its workers, their spin barrier and
+how the work is shared (:func:`own_share`, :func:`aligned_zeros`).
 
 Chip mode trains with batch 1, so the only parallel work is inside one time
 step (~10 us of dynamics, ~60 us of coincidence updates on 784-500-10).
@@ -137,6 +138,36 @@ def barrier(sync, nt, gen):
         else:
             os_yield()
     return gen + 1
+
+
+#: shares start at multiples of this many elements (64 bytes of float32 / int32), so
+#: two workers do not write the same cache line of a per-neuron array or register row
+SHARE_ALIGN = 16
+
+
+@njit(inline="always")
+def _share_bound(t, n, nt):
+    if t <= 0:
+        return 0
+    if t >= nt:
+        return n
+    return (t * n // nt) // SHARE_ALIGN * SHARE_ALIGN
+
+
+@njit(inline="always")
+def own_share(n, nt, tid):
+    """The share [lo, hi) of worker ``tid`` of a layer of ``n`` neurons (equal shares,
+    boundaries rounded down to ``SHARE_ALIGN``: a layer of fewer than ``SHARE_ALIGN x
+    nt`` neurons may be left to fewer workers)."""
+    return _share_bound(tid, n, nt), _share_bound(tid + 1, n, nt)
+
+
+def aligned_zeros(shape, dtype, align=64):
+    """Zeros of ``shape`` (C order) starting on a ``align``-byte boundary."""
+    n = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    buf = np.zeros(n + align, np.uint8)
+    o = (-buf.ctypes.data) % align
+    return buf[o:o + n].view(dtype).reshape(shape)
 
 
 def chip_threads(requested: int = 0) -> int:
