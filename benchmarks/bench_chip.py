@@ -179,7 +179,11 @@ def speed(args) -> None:
            else None, "machine": _machine(),
            "load_after": load_avg(), "command": " ".join(sys.argv)}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    atomic.write_json(RESULTS / f"speed_{Path(args.device).stem}_{args.policy}.json", out)
+    # one file per run (device, policy, register bits, UTC time): runs do not overwrite
+    bits = f"{args.bits}" if args.policy == "residual" else ""
+    stamp = time.strftime("%Y%m%d_%H%M", time.gmtime())
+    atomic.write_json(RESULTS / f"speed_{Path(args.device).stem}_{args.policy}{bits}_{stamp}.json",
+                      out)
     print(json.dumps(out), flush=True)
 
 
