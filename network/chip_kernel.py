@@ -365,9 +365,7 @@ def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o
                         else:          # rows (layer k) decide, columns (layer k+1) spike
                             o_dec, n_dec, ks = off[k], off[k + 1] - off[k], k + 1
                         lo_d, hi_d = own_share(n_dec, nt, tid)
-                        o_sp = off[ks]
-                        n_lay = off[ks + 1] - o_sp
-                        lo_s, hi_s = own_share(n_lay, nt, tid)
+                        lo_s, hi_s = own_share(off[ks + 1] - off[ks], nt, tid)
                         for term in range(n_terms):
                             if term == 0:   # term A: this phase's spikes
                                 n_sp = ns[ks]
