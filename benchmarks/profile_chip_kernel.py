@@ -70,7 +70,11 @@ def capture(args) -> None:
 
 
 def _load_kernel(path: str):
-    spec = importlib.util.spec_from_file_location(f"kernel_{abs(hash(path))}", path)
+    # numba cannot reload a cached function of a module imported by path: compile afresh
+    src = Path(path).read_text().replace("cache=True", "cache=False")
+    tmp = Path(tempfile.mkdtemp()) / Path(path).name
+    tmp.write_text(src)
+    spec = importlib.util.spec_from_file_location(f"kernel_{abs(hash(path))}", tmp)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod.chip_examples

@@ -135,6 +135,8 @@ def apply_term(k, rj, rfac, n_rows, cj, cfac, n_cols, pend, Wk, WTk, up, um, sp,
     K2 = np.uint64(2 * K)
     base = np.uint64(ctx) * NR
     ci = np.empty(n_cols, np.int64)   # fixed point: the column factors as integers
+    thm1 = np.int64(thr) - 1
+    due = np.uint64(2 * np.int64(thr) - 1)
     if policy == 1:
         for a_c in range(n_cols):
             ci[a_c] = np.int64(cfac[a_c])
@@ -153,17 +155,21 @@ def apply_term(k, rj, rfac, n_rows, cj, cfac, n_cols, pend, Wk, WTk, up, um, sp,
             # steps are listed and settled after the row)
             # (the factors are whole numbers here: the product is the integer one; an
             # unsigned index spares numba's negative-index check in the loop)
+            # (|vc| >= thr as one unsigned compare: vc + thr - 1 outside [0, 2 thr - 2];
+            # the two signed compares were measured 1.5x slower in this loop)
             rqi = rq[ii]
             fi = np.int64(fr)
             p0 = pend[0]
+            upd = np.uint64(0)
             for a_c in range(n_cols):
                 jj = np.uint64(cj[a_c])
                 v = np.int64(rqi[jj]) + fi * ci[a_c]
                 vc = min(max(v, reg_min), reg_max)
                 n_sat += vc != v
                 rqi[jj] = np.int32(vc)
-                p0[npd] = np.int64(jj)
-                npd += (vc >= thr) | (vc <= -thr)
+                p0[upd] = np.int64(jj)
+                upd += np.uint64(np.uint64(vc + thm1) >= due)
+            npd = np.int64(upd)
             for p in range(npd):
                 jj = pend[0, p]
                 v = np.int64(rqi[jj])

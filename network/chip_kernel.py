@@ -60,7 +60,7 @@ number of threads.
 **Threads** (:mod:`eqspike.network.chip_threads`): ``nt`` workers run the same
 code; worker ``tid`` owns a contiguous share of every layer's neurons (their
 membranes, activities, spikes, biases and decisions; share boundaries at
-multiples of 16 neurons, :func:`~eqspike.network.chip_threads.own_share`). Per
+multiples of 16 neurons, :func:`~eqspike.network.chip_threads.share_bounds`). Per
 time step: the drives of its own neurons (the **columns** of ``W[k]`` it owns,
 read), their dynamics, spikes and decisions; a barrier; the full spike lists
 merged in neuron order; the coincidences on the **rows** of every ``W[k]`` it
@@ -70,8 +70,24 @@ barrier. Rows, not columns, for the writes: a register or device row is then
 written by one worker only (784-500-10: the 10 columns of a ``W[1]`` row share
 a cache line). With columns split and unaligned shares, two workers ran at
 0.90-1.12x of one on a captured batch; with rows and aligned shares at
-1.2-1.65x. Every cell sees the same operations in the same order for any
-``nt``, so the weights, device states, registers and integer counters are bit
+1.2-1.65x.
+
+The input layer's rows (``W[0]``: no reverse term, no per-row state outside
+the cells) are shared out anew at every step: the spiking rows of ``S(t)`` are
+cut into parts of equal count (:func:`~eqspike.network.chip_threads.list_share`),
+and all terms and slots of that step use the same row ranges, so a cell still
+has one writer per step.  **The shares follow the workers' speeds**: each
+worker counts the cycles it worked in an example (its barrier waits left out),
+and after the example every worker computes the same new fractions from them
+(:func:`~eqspike.network.chip_threads.rebalance`, a barrier in between), so a
+CPU that is slower (a busy hypervisor neighbour, an efficiency core) or a
+worker with more work (the one that holds the 10 output neurons) gets a smaller
+share.  Measured on this project's 2-CPU VM: one of its CPUs ran 25-30 %
+slower than the other with both busy, whichever thread it held.  The
+fractions are passed on from call to call (``split``).
+
+Every cell sees the same operations in the same order for any ``nt`` and any
+shares, so the weights, device states, registers and integer counters are bit
 for bit those of one thread (the float sum ``g_at_pulse_sum`` only to
 rounding). The shared per-neuron arrays start on cache lines, and each
 worker's counters lie on lines of their own.
@@ -89,106 +105,15 @@ from eqspike.network.chip_coincidence import (CNT_COL_LINE, CNT_DECISIONS,  # no
                                               CNT_ROW_LINE, COUNTER_NAMES, N_COUNTERS,
                                               POLICY_CODES, TAG_C2C, TAG_DECIDE, apply_term,
                                               decide_share, mix_seed)
-from eqspike.network.chip_threads import (aligned_zeros, barrier, chip_threads, own_share,
-                                          run_workers)
-from eqspike.network.event import _rho, _uniform   # the batched path's helpers
+from eqspike.errors import ParameterError
+from eqspike.network.chip_step import (encode_spikes, merge_lists, spike_difference,
+                                       sum_rows_cols, timed_barrier)
+from eqspike.network.chip_threads import (aligned_zeros, barrier, chip_threads, cycles,
+                                          list_share, rebalance, run_workers, share_bounds)
+from eqspike.network.event import _rho   # the batched path's activation
 
-
-@njit(inline="always")
-def _sum_rows_cols(M, rows, e, out, lo, hi):
-    """``out[lo:hi] = sum of M[rows[:e], lo:hi]``, eight rows per pass, in the order of
-    ``network/event_rows._sum_rows`` (the same float32 sum for any column share).
-
-    The loops index views from 0: with ``lo + j`` numba cannot prove an index
-    non-negative, keeps its negative-index check in every access and the compiler does
-    not vectorise (measured: 4x slower drives)."""
-    n = hi - lo
-    o = out[lo:hi]
-    for j in range(n):
-        o[j] = 0.0
-    m = 0
-    while m + 8 <= e:
-        a = M[rows[m]][lo:hi]
-        b = M[rows[m + 1]][lo:hi]
-        c = M[rows[m + 2]][lo:hi]
-        d = M[rows[m + 3]][lo:hi]
-        a2 = M[rows[m + 4]][lo:hi]
-        b2 = M[rows[m + 5]][lo:hi]
-        c2 = M[rows[m + 6]][lo:hi]
-        d2 = M[rows[m + 7]][lo:hi]
-        for j in range(n):
-            o[j] += ((a[j] + b[j]) + (c[j] + d[j])) + ((a2[j] + b2[j]) + (c2[j] + d2[j]))
-        m += 8
-    while m < e:
-        a = M[rows[m]][lo:hi]
-        for j in range(n):
-            o[j] += a[j]
-        m += 1
-
-
-@njit(inline="always")
-def _encode(code, rates, acc, o, lo, hi, out_idx, th, seed, base, mask):
-    """Spikes of neurons ``lo..hi-1`` of the layer at offset ``o`` into ``out_idx``
-    (layer indices, ascending); returns their number.  Bernoulli: the hash of every
-    neuron first (a loop without branches, which the compiler vectorises), then the
-    spiking neurons compacted."""
-    m = 0
-    n = hi - lo
-    rv = rates[o + lo:o + hi]
-    av = acc[o + lo:o + hi]
-    if code == 0:
-        for j in range(n):
-            a = av[j] + rv[j]
-            if a >= th:
-                av[j] = a - th
-                out_idx[m] = j + lo
-                m += 1
-            else:
-                av[j] = a
-    else:
-        b0 = base + np.uint64(o + lo)
-        for j in range(n):
-            mask[j] = (rv[j] > 0.0) & (_uniform(seed, b0 + np.uint64(j)) * th < rv[j])
-        for j in range(n):
-            out_idx[m] = j + lo
-            m += mask[j]
-    return m
-
-
-@njit(inline="always")
-def _spike_difference(pa, na, pb, nb, idx, sgn):
-    """The neurons in exactly one of the ascending lists ``pa[:na]`` (sign +1) and
-    ``pb[:nb]`` (sign -1), ascending, into ``idx`` / ``sgn``; returns their number."""
-    ia = 0
-    ib = 0
-    n = 0
-    while ia < na or ib < nb:
-        if ib >= nb or (ia < na and pa[ia] < pb[ib]):
-            idx[n] = pa[ia]
-            sgn[n] = 1.0
-            ia += 1
-            n += 1
-        elif ia >= na or pb[ib] < pa[ia]:
-            idx[n] = pb[ib]
-            sgn[n] = -1.0
-            ib += 1
-            n += 1
-        else:
-            ia += 1
-            ib += 1
-    return n
-
-
-@njit(inline="always")
-def _merge(part, pn, buf, nt, L, si, ns):
-    """The full spike lists ``si[k, :ns[k]]`` from the workers' shares, in neuron order."""
-    for k in range(L + 1):
-        m = 0
-        for tt in range(nt):
-            for e in range(pn[buf, tt, k]):
-                si[k, m] = part[buf, tt, k, e]
-                m += 1
-        ns[k] = m
+#: how far the work fractions move per example toward the measured speeds' balance
+ADAPT_GAIN = 0.5
 
 
 @njit(cache=True, nogil=True)
@@ -197,7 +122,7 @@ def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o
            learn, sgn, a0, a1, wsched, cs, bsc, policy, ups, ums, sps, sms, rqs, rfs, wscs,
            reg_max, thr, lsb_per_step, K, lut_up, qlut, quant, c2c, seed_dec, seed_c2c, ph,
            cnt, spikes, out_cnt, win_from, rec, rec_S, rec_dr, rec_p, trace, trl, trn, tr_dr, qd,
-           st):
+           st, sh, clk, cum):
     """``T`` steps of one example, worker ``tid``'s share (module doc).  State ``u, r,
     acc`` (flat over layers, shared; each worker writes its own neurons); the full
     spike lists ``si_o[k, :ns_o[k]]`` = S(t0) (private).  ``learn``: coincidence
@@ -225,7 +150,7 @@ def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o
     NU = np.uint64(N)
     n_terms = 2 if trace == 2 else 1
     for k in range(L + 1):   # the own share of r as the activity of step t0
-        lo, hi = own_share(off[k + 1] - off[k], nt, tid)
+        lo, hi = sh[k, tid], sh[k, tid + 1]
         for j in range(lo, hi):
             rn[off[k] + j] = r[off[k] + j]
     for i in range(T):
@@ -239,14 +164,14 @@ def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o
         # ---- drives of the own neurons of layers 1..L from the spikes S(t): rows of W[k]
         # of the spiking neurons of layer k (forward), rows of W[k]^T of layer k+1 (feedback)
         for k in range(L):
-            lo, hi = own_share(off[k + 2] - off[k + 1], nt, tid)
-            _sum_rows_cols(Ws[k], si_o[k], ns_o[k], fwd[k], lo, hi)
+            lo, hi = sh[k + 1, tid], sh[k + 1, tid + 1]
+            sum_rows_cols(Ws[k], si_o[k], ns_o[k], fwd[k], lo, hi)
         for k in range(1, L):
-            lo, hi = own_share(off[k + 1] - off[k], nt, tid)
-            _sum_rows_cols(WTs[k], si_o[k + 1], ns_o[k + 1], fbk[k - 1], lo, hi)
+            lo, hi = sh[k, tid], sh[k, tid + 1]
+            sum_rows_cols(WTs[k], si_o[k + 1], ns_o[k + 1], fbk[k - 1], lo, hi)
         for k in range(1, L + 1):
             o = off[k]
-            lo, hi = own_share(off[k + 1] - o, nt, tid)
+            lo, hi = sh[k, tid], sh[k, tid + 1]
             n = hi - lo
             bv = bs[k - 1][lo:hi]
             fw = fwd[k - 1][lo:hi]
@@ -282,14 +207,14 @@ def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o
         # ---- spikes S(t+1) of the own neurons: input (clamped rates) and layers 1..L
         base = np.uint64(t + 1) * NU
         for k in range(L + 1):
-            lo, hi = own_share(off[k + 1] - off[k], nt, tid)
-            pn[buf, tid, k] = _encode(enc[k], rn, acc, off[k], lo, hi, part[buf, tid, k], th,
+            lo, hi = sh[k, tid], sh[k, tid + 1]
+            pn[buf, tid, k] = encode_spikes(enc[k], rn, acc, off[k], lo, hi, part[buf, tid, k], th,
                                       seed, base, emask)
         # ---- traces of the +beta phase (difference pairing): per-neuron registers
         if trace == 1:
             for k in range(L + 1):
                 o = off[k]
-                lo, hi = own_share(off[k + 1] - o, nt, tid)
+                lo, hi = sh[k, tid], sh[k, tid + 1]
                 if tid == 0:   # the spike list S(t) (S(T) after the merge of the last step)
                     for m in range(ns_o[k]):
                         trl[i, k, m] = si_o[k, m]
@@ -302,7 +227,7 @@ def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o
             for k in range(L):
                 bk = bs[k]
                 o_post = off[k + 1]
-                lo, hi = own_share(off[k + 2] - o_post, nt, tid)
+                lo, hi = sh[k + 1, tid], sh[k + 1, tid + 1]
                 for j in range(lo, hi):
                     db = sgn * dr[o_post + j]
                     if trace == 2:
@@ -316,8 +241,8 @@ def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o
                         if rev == 1 and k == 0:
                             continue   # the clamped input has drho = 0: no reverse term
                         o_dec = off[k + 1] if rev == 0 else off[k]
-                        n_d = (off[k + 2] if rev == 0 else off[k + 1]) - o_dec
-                        lo, hi = own_share(n_d, nt, tid)
+                        kd = k + 1 if rev == 0 else k
+                        lo, hi = sh[kd, tid], sh[kd, tid + 1]
                         n = hi - lo
                         gl = o_dec + lo
                         scale = a * cs[k] * th
@@ -331,10 +256,10 @@ def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o
                                 np.uint64(ctx) * NU + np.uint64(gl))
                             st[tid, k, slot, rev, term, 0] = n_act
                             st[tid, k, slot, rev, term, 1] = lines
-        gen = barrier(sync, nt, gen)
+        gen = timed_barrier(sync, nt, gen, clk)
         if gen < 0:
             return gen, si_o, ns_o, buf
-        _merge(part, pn, buf, nt, L, si_n, ns_n)
+        merge_lists(part, pn, buf, nt, L, si_n, ns_n)
         if trace == 1 and i == T - 1 and tid == 0:
             for k in range(L + 1):
                 for m in range(ns_n[k]):
@@ -350,6 +275,15 @@ def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o
                 rec_dr[rec_p, i, g] = dr[g]
         # ---- coincidence updates on the own rows
         if learn:
+            # the input layer has no reverse term and no state of its own that a row's
+            # owner must keep: its rows are shared out anew at each step, by the spikes
+            # of S(t), so that every worker gets the same number of spiking rows (all
+            # terms and slots of the step use the same rows, so a cell has one writer)
+            n0 = ns_o[0]
+            m0 = list_share(cum, tid, n0)
+            m1 = list_share(cum, tid + 1, n0)
+            rlo = 0 if tid == 0 else (si_o[0, m0] if m0 < n0 else off[1])
+            rhi = off[1] if tid == nt - 1 else (si_o[0, m1] if m1 < n0 else off[1])
             for k in range(L):
                 for slot in range(2):
                     a = a0 if slot == 0 else a1
@@ -364,8 +298,11 @@ def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o
                             o_dec, n_dec, ks = off[k + 1], off[k + 2] - off[k + 1], k
                         else:          # rows (layer k) decide, columns (layer k+1) spike
                             o_dec, n_dec, ks = off[k], off[k + 1] - off[k], k + 1
-                        lo_d, hi_d = own_share(n_dec, nt, tid)
-                        lo_s, hi_s = own_share(off[ks + 1] - off[ks], nt, tid)
+                        kd = k + 1 if rev == 0 else k
+                        lo_d, hi_d = sh[kd, tid], sh[kd, tid + 1]
+                        lo_s, hi_s = sh[ks, tid], sh[ks, tid + 1]
+                        if k == 0:   # input rows: this step's share (equal spike counts)
+                            lo_s, hi_s = rlo, rhi
                         for term in range(n_terms):
                             if term == 0:   # term A: this phase's spikes
                                 n_sp = ns[ks]
@@ -376,7 +313,7 @@ def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o
                                 # (S+ - S-: both lists ascending, merged; +1 where only the
                                 # +beta phase spiked, -1 where only this one did)
                                 ts = i if slot == 0 else i + 1
-                                n_sp = _spike_difference(trl[ts, ks], trn[ts, ks], si[ks],
+                                n_sp = spike_difference(trl[ts, ks], trn[ts, ks], si[ks],
                                                          ns[ks], sidx, ssgn)
                                 if n_sp == 0:
                                     continue
@@ -426,12 +363,12 @@ def _phase(tid, nt, sync, gen, Ws, WTs, bs, off, enc, y, u, r, acc, rn, dr, si_o
                                            rfs[k], wscs[k], policy, reg_max, thr, K, lut_up,
                                            qlut, quant, c2c, seed_c2c, ctx, cnt)
         if learn or rec:   # the cells and the recorded drho are complete before step t+1
-            gen = barrier(sync, nt, gen)
+            gen = timed_barrier(sync, nt, gen, clk)
             if gen < 0:
                 return gen, si_o, ns_o, buf
         # ---- commit
         for k in range(1, L + 1):
-            lo, hi = own_share(off[k + 1] - off[k], nt, tid)
+            lo, hi = sh[k, tid], sh[k, tid + 1]
             for j in range(lo, hi):
                 r[off[k] + j] = rn[off[k] + j]
         si_o, si_n = si_n, si_o
@@ -446,7 +383,7 @@ def chip_worker(tid, nt, sync, X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, 
                 a1, wsched, cs, bsc, readout_spikes, win, policy, ups, ums, sps, sms, rqs, rfs,
                 wscs, reg_max, thr, lsb_per_step, K, lut_up, qlut, quant, c2c, cnt_all,
                 spk_free, spk_nudged, pred, act_free, rec, rec_S, rec_dr, pairing_diff, state,
-                part, pn, qd, st, trl, trn, tr_dr):
+                part, pn, qd, st, trl, trn, tr_dr, split, busy, adapt):
     """Worker ``tid`` of ``nt`` (:func:`chip_examples` describes the arguments; the shared
     work arrays ``state`` (8 rows of N float32, padded to whole cache lines: free-phase
     u, r, acc; nudged-phase u, r, acc; next activity; drho), ``part``/``pn`` (the
@@ -472,25 +409,40 @@ def chip_worker(tid, nt, sync, X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, 
     out_cnt = np.zeros(off[L + 1] - off[L], np.int64)
     oc = np.zeros_like(out_cnt)
     r0 = _rho(np.float32(0.0), act_code, act_tab, act_lo, act_step)
+    # the workers' shares (module doc, "Threads"): worker t owns the fraction frac[t] of
+    # every layer's neurons and of each step's spiking input rows; after each example the
+    # fractions follow the workers' measured speeds (every worker computes the same ones)
+    frac = split.copy()
+    cum = np.zeros(nt + 1, np.float64)
+    sh = np.zeros((L + 1, nt + 1), np.int64)
+    clk = np.zeros(1, np.int64)   # cycles spent waiting at barriers
+    bz = np.zeros(nt, np.float64)
     gen = 0
     buf = 0
     for b in range(B):
+        e0 = cycles()
+        clk[0] = 0
         seed = np.uint64(seeds_free[b])
+        for t in range(nt):
+            cum[t + 1] = cum[t] + frac[t]
+        cum[nt] = 1.0
+        for k in range(L + 1):
+            share_bounds(off[k + 1] - off[k], cum, nt, sh[k])
         seed_dec = mix_seed(np.uint64(seeds_learn[b]), TAG_DECIDE)
         seed_c2c = mix_seed(np.uint64(seeds_learn[b]), TAG_C2C)
         for k in range(L + 1):   # the own neurons at rest, S(0)
             o = off[k]
-            lo, hi = own_share(off[k + 1] - o, nt, tid)
+            lo, hi = sh[k, tid], sh[k, tid + 1]
             for j in range(lo, hi):
                 u[o + j] = 0.0
                 acc[o + j] = 0.0
                 r[o + j] = min(max(X[b, j], np.float32(0.0)), np.float32(1.0)) if k == 0 else r0
-            pn[buf, tid, k] = _encode(enc[k], r, acc, o, lo, hi, part[buf, tid, k], th, seed,
+            pn[buf, tid, k] = encode_spikes(enc[k], r, acc, o, lo, hi, part[buf, tid, k], th, seed,
                                       np.uint64(0), emask)
-        gen = barrier(sync, nt, gen)
+        gen = timed_barrier(sync, nt, gen, clk)
         if gen < 0:
             return -1
-        _merge(part, pn, buf, nt, L, si, ns)
+        merge_lists(part, pn, buf, nt, L, si, ns)
         buf = 1 - buf
         for j in range(out_cnt.shape[0]):
             out_cnt[j] = 0
@@ -501,7 +453,7 @@ def chip_worker(tid, nt, sync, X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, 
                                   cs, bsc, policy, ups, ums, sps, sms, rqs, rfs, wscs, reg_max,
                                   thr, lsb_per_step, K, lut_up, qlut, quant, c2c, seed_dec,
                                   seed_c2c, 0, cnt, spk_free, out_cnt, T1 - win, False, rec_S,
-                                  rec_dr, 0, 0, trl, trn, tr_dr, qd, st)
+                                  rec_dr, 0, 0, trl, trn, tr_dr, qd, st, sh, clk, cum)
         if gen < 0:
             return -1
         if tid == 0:   # the free phase's membranes are final (written before its last barrier)
@@ -525,7 +477,7 @@ def chip_worker(tid, nt, sync, X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, 
             for p in range(R):
                 rec_here = rec and b == 0
                 for k in range(L + 1):   # each nudged phase restarts from the free phase's end
-                    lo, hi = own_share(off[k + 1] - off[k], nt, tid)
+                    lo, hi = sh[k, tid], sh[k, tid + 1]
                     for j in range(off[k] + lo, off[k] + hi):
                         u2[j] = u[j]
                         r2[j] = r[j]
@@ -541,9 +493,21 @@ def chip_worker(tid, nt, sync, X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, 
                                           sps, sms, rqs, rfs, wscs, reg_max, thr, lsb_per_step,
                                           K, lut_up, qlut, quant, c2c, seed_dec, seed_c2c,
                                           s * R + p, cnt, spk_nudged, oc, T2 + 1, rec_here,
-                                          rec_S, rec_dr, s * R + p, trace, trl, trn, tr_dr, qd, st)
+                                          rec_S, rec_dr, s * R + p, trace, trl, trn, tr_dr, qd, st,
+                                          sh, clk, cum)
                 if gen < 0:
                     return -1
+        if adapt and nt > 1:   # the example's busy cycles (without waits): new fractions
+            busy[tid, 0] = np.float64(cycles() - e0 - clk[0])
+            gen = barrier(sync, nt, gen)
+            if gen < 0:
+                return -1
+            for t in range(nt):
+                bz[t] = busy[t, 0]
+            rebalance(frac, bz, nt, ADAPT_GAIN)
+    if tid == 0:
+        for t in range(nt):
+            split[t] = frac[t]
     return 0
 
 
@@ -551,7 +515,8 @@ def chip_examples(X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, act_code, act
                   act_step, seeds_free, seeds_n, seeds_learn, betas, signs, a0, a1, wsched, cs,
                   bsc, readout_spikes, win, policy, ups, ums, sps, sms, rqs, rfs, wscs, reg_max,
                   thr, lsb_per_step, K, lut_up, qlut, quant, c2c, cnt, spk_free, spk_nudged,
-                  pred, act_free, rec, rec_S, rec_dr, pairing_diff, n_threads=0):
+                  pred, act_free, rec, rec_S, rec_dr, pairing_diff, n_threads=0, split=None,
+                  adapt=True):
     """Train on the examples ``X[b]``, ``Y[b]`` one after the other (module doc).
 
     ``seeds_free[b]``: spike seed of the free phase; ``seeds_n[b, s, p]``: of nudged
@@ -564,8 +529,17 @@ def chip_examples(X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, act_code, act
     ``eqspike``: ``EqSpikeRule._active``).  ``rec``: record spikes and activity changes
     of the nudged phases of example 0 into ``rec_S`` / ``rec_dr``.  ``n_threads``:
     worker threads (0: :func:`eqspike.network.chip_threads.chip_threads`); the result
-    does not depend on it.  Returns the number of threads used."""
+    does not depend on it.  ``split``: the workers' work fractions (float64, one per
+    thread, > 0), read at the start and, with ``adapt``, updated in place to follow the
+    workers' measured speeds (module doc, "Threads"); ``None`` or another shape: equal
+    fractions.  Neither changes the result.  Returns the number of threads used."""
     nt = chip_threads(n_threads)
+    # the workers' work fractions (in / out: a caller passes them on to its next call)
+    if not (isinstance(split, np.ndarray) and split.dtype == np.float64 and split.shape == (nt,)):
+        split = np.full(nt, 1.0 / nt)
+    if not (np.all(np.isfinite(split)) and np.all(split > 0.0)):
+        raise ParameterError(f"parameter 'split' = {split!r}: work fractions must be > 0")
+    split /= split.sum()
     off = np.asarray(off, np.int64)
     L = off.shape[0] - 2
     N = int(off[-1])
@@ -582,12 +556,14 @@ def chip_examples(X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, act_code, act
     tr_dr = aligned_zeros((T2, Np), np.float32)
     # each worker's counters on cache lines of their own (padding columns stay zero)
     cnt_all = aligned_zeros((nt, cnt.shape[0], cnt.shape[1] + 16), np.float64)
+    busy = aligned_zeros((nt, 8), np.float64)
     run_workers(chip_worker, nt, (X, Y, Ws, WTs, bs, off, enc, T1, T2, eps, theta, act_code,
                                   act_tab, act_lo, act_step, seeds_free, seeds_n, seeds_learn,
                                   betas, signs, a0, a1, wsched, cs, bsc, readout_spikes, win,
                                   policy, ups, ums, sps, sms, rqs, rfs, wscs, reg_max, thr,
                                   lsb_per_step, K, lut_up, qlut, quant, c2c, cnt_all, spk_free,
                                   spk_nudged, pred, act_free, rec, rec_S, rec_dr, pairing_diff,
-                                  state, part, pn, qd, st, trl, trn, tr_dr))
+                                  state, part, pn, qd, st, trl, trn, tr_dr, split, busy,
+                                  bool(adapt)))
     cnt += cnt_all[:, :, :cnt.shape[1]].sum(axis=0)
     return nt

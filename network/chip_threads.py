@@ -1,5 +1,6 @@
 """Threads of the chip-mode kernel: the launcher of its workers, their spin barrier and
-how the work is shared (:func:`own_share`, :func:`aligned_zeros`).
+how the work is shared (:func:`share_bounds`, :func:`list_share`, :func:`rebalance`,
+:func:`aligned_zeros`).
 
 Chip mode trains with batch 1, so the only parallel work is inside one time
 step (~10 us of dynamics, ~60 us of coincidence updates on 784-500-10).
@@ -145,21 +146,57 @@ def barrier(sync, nt, gen):
 SHARE_ALIGN = 16
 
 
-@njit(inline="always")
-def _share_bound(t, n, nt):
-    if t <= 0:
-        return 0
-    if t >= nt:
-        return n
-    return (t * n // nt) // SHARE_ALIGN * SHARE_ALIGN
+@intrinsic
+def cycles(typingctx):
+    """The CPU's cycle counter (``llvm.readcyclecounter``: the TSC on x86, the virtual
+    counter on ARM; 0 where the target has none).  Only used to share the work."""
+    sig = types.int64()
+
+    def codegen(context, builder, sig, args):
+        fn = cgutils.get_or_insert_function(builder.module,
+                                            ir.FunctionType(ir.IntType(64), []),
+                                            "llvm.readcyclecounter")
+        return builder.call(fn, [])
+    return sig, codegen
 
 
 @njit(inline="always")
-def own_share(n, nt, tid):
-    """The share [lo, hi) of worker ``tid`` of a layer of ``n`` neurons (equal shares,
-    boundaries rounded down to ``SHARE_ALIGN``: a layer of fewer than ``SHARE_ALIGN x
-    nt`` neurons may be left to fewer workers)."""
-    return _share_bound(tid, n, nt), _share_bound(tid + 1, n, nt)
+def share_bounds(n, cum, nt, out):
+    """``out[0..nt]``: worker t owns neurons ``[out[t], out[t + 1])`` of a layer of ``n``,
+    the fraction ``cum[t + 1] - cum[t]`` of them (``cum[0] = 0 <= ... <= cum[nt] = 1``),
+    boundaries rounded to the nearest multiple of ``SHARE_ALIGN`` (so a layer of fewer
+    than ``SHARE_ALIGN`` neurons belongs to one worker)."""
+    out[0] = 0
+    for t in range(1, nt):
+        out[t] = max(out[t - 1], min(n, np.int64(cum[t] * n / SHARE_ALIGN + 0.5) * SHARE_ALIGN))
+    out[nt] = n
+
+
+@njit(inline="always")
+def list_share(cum, t, m):
+    """Where worker t's part of a list of ``m`` items starts (``cum`` as in
+    :func:`share_bounds`; ``list_share(cum, nt, m) = m``)."""
+    return min(m, np.int64(cum[t] * m + 0.5))
+
+
+@njit(inline="always")
+def rebalance(frac, busy, nt, gain):
+    """New work fractions ``frac[:nt]`` (sum 1) from the busy cycles ``busy[:nt]`` the
+    workers spent on their fractions: each worker's speed is ``frac / busy``; the
+    fractions move by ``gain`` (0..1) toward shares proportional to the speeds (equal
+    finishing times), each kept >= 0.1 / nt.  No change when a count is not positive."""
+    s = 0.0
+    for t in range(nt):
+        if not busy[t] > 0.0:
+            return
+        s += frac[t] / busy[t]
+    tot = 0.0
+    for t in range(nt):
+        f = (1.0 - gain) * frac[t] + gain * (frac[t] / busy[t]) / s
+        frac[t] = max(f, 0.1 / nt)
+        tot += frac[t]
+    for t in range(nt):
+        frac[t] /= tot
 
 
 def aligned_zeros(shape, dtype, align=64):

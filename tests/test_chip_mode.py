@@ -500,3 +500,51 @@ def test_kernel_result_does_not_depend_on_the_thread_count(policy, phases):
     np.testing.assert_array_equal(sa.chip_counts[:, :6], sb.chip_counts[:, :6])
     np.testing.assert_array_equal(sa.chip_counts[:, 7:], sb.chip_counts[:, 7:])
     np.testing.assert_allclose(sa.chip_counts[:, 6], sb.chip_counts[:, 6], rtol=1e-12)
+
+
+@pytest.mark.parametrize("policy", ["pulses", "residual"])
+def test_kernel_result_does_not_depend_on_how_the_work_is_shared(policy):
+    """The workers' shares (fixed fractions, or fractions that follow their measured
+    speeds from call to call) move neurons and input rows between workers; the result is
+    bit for bit that of one thread (network/chip_kernel.py, "Threads")."""
+    from eqspike.threads import usable_cpus
+    if usable_cpus() < 2:
+        pytest.skip("one usable CPU: the kernel runs one worker")
+    sizes = (40, 64, 20)   # hidden and output layers wide enough to be split at 16
+    prof = dataclasses.replace(DeviceProfile.ideal(n_levels=64), c2c_sigma=0.03, d2d_sigma=0.1)
+    data = _data(n=12, n_in=sizes[0], n_out=sizes[-1])
+    Y = np.eye(sizes[-1], dtype=np.float32)[data.y_train]
+    cfg = _cfg(sizes=sizes)
+    out = []
+    for n_threads, split, adapt in ((1, None, True), (2, (0.5, 0.5), False),
+                                    (2, (0.85, 0.15), False), (2, (0.2, 0.8), False),
+                                    (2, (0.9, 0.1), True)):
+        syn = ChipSynapses(prof, DeviceSynapseConfig(w_max=(1.0,), refresh="none"),
+                           ChipSynapseConfig(policy=policy))
+        net, rule = _net_rule(cfg, syn)
+        rule.n_threads = n_threads
+        rule.split = None if split is None else np.array(split, np.float64)
+        rule.adapt_split = adapt
+        for s in range(0, 12, 4):
+            rule.train_batch(net, data.x_train[s:s + 4], Y[s:s + 4], cfg.lrs)
+        if not adapt:   # fixed fractions stay as given
+            np.testing.assert_allclose(rule.split, split)
+        out.append((net, syn))
+    na, sa = out[0]
+    assert sa.chip_counts[:, 8].sum() > 0
+    for nb, sb in out[1:]:
+        for k in range(2):
+            for a, b in [(na.W[k], nb.W[k]), (na.b[k], nb.b[k]), (sa.u_p[k], sb.u_p[k]),
+                         (sa.u_m[k], sb.u_m[k])] + ([(sa.regs[k], sb.regs[k])] if sa.regs else []):
+                np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(sa.chip_counts[:, :6], sb.chip_counts[:, :6])
+        np.testing.assert_array_equal(sa.chip_counts[:, 7:], sb.chip_counts[:, 7:])
+
+
+def test_kernel_refuses_bad_work_fractions():
+    import inspect
+    from eqspike.network import chip_kernel as ck
+    n_args = len(inspect.signature(ck.chip_examples).parameters) - 3
+    for bad in (np.array([-1.0]), np.array([np.nan])):
+        with pytest.raises(ParameterError, match="split"):
+            ck.chip_examples(*([None] * n_args), n_threads=1, split=bad)

@@ -33,6 +33,11 @@ class ChipEqSpikeRule(EqSpikeRule):
         #: worker threads of the kernel (0: numba's configured count, capped at the CPUs);
         #: an execution setting: the result does not depend on it
         self.n_threads = 0
+        #: the kernel's work fractions per worker, carried from call to call, and whether
+        #: they follow the workers' measured speeds (execution only: the result does not
+        #: depend on them)
+        self.split = None
+        self.adapt_split = True
 
     def train_batch(self, net, x, y_onehot, lrs) -> dict:
         """The examples of ``x`` one at a time: free phase, nudged phases with coincidence
@@ -80,6 +85,9 @@ class ChipEqSpikeRule(EqSpikeRule):
         P = p.n_samples * R
         rec_S = np.zeros((P, cfg.T2 + 1, N) if rec else (1, 1, 1), np.uint8)
         rec_dr = np.zeros((P, cfg.T2, N) if rec else (1, 1, 1), np.float32)
+        nt = ck.chip_threads(self.n_threads)
+        if self.split is None or np.shape(self.split) != (nt,):
+            self.split = np.full(nt, 1.0 / nt)
         ck.chip_examples(X, Y, Ws, WTs, bs, spec.offsets, np.asarray(spec.enc, np.int64),
                          int(cfg.T1), int(cfg.T2), float(spec.eps), float(spec.theta),
                          int(spec.act_code), spec.act_tab, float(spec.act_lo),
@@ -93,7 +101,8 @@ class ChipEqSpikeRule(EqSpikeRule):
                          dev["lsb_per_step"], dev["K"], dev["lut_up"], dev["qlut"], dev["quant"],
                          dev["c2c"], cnt, spk_free, spk_nudged, pred, act_free, rec,
                          rec_S, rec_dr,
-                         syn.chip.phases == "difference", n_threads=self.n_threads)
+                         syn.chip.phases == "difference", n_threads=nt, split=self.split,
+                         adapt=self.adapt_split)
         if rec:
             self.record = {"S": rec_S, "drho": rec_dr, "cs": cs, "a": self._a, "signs": signs,
                            "wsched": np.asarray(self.wsched[:cfg.T2], np.float64),
