@@ -465,6 +465,18 @@ def test_neuron_register_cost_bad_values_are_refused():
             cc.ChipCostConfig(**kw)
 
 
+def _assert_same_training(na, sa, nb, sb):
+    """Weights, biases, devices, registers and integer counters bit for bit the same; the
+    float sum of G at a pulse to rounding."""
+    for k in range(len(na.W)):
+        for a, b in [(na.W[k], nb.W[k]), (na.b[k], nb.b[k]), (sa.u_p[k], sb.u_p[k]),
+                     (sa.u_m[k], sb.u_m[k])] + ([(sa.regs[k], sb.regs[k])] if sa.regs else []):
+            np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(sa.chip_counts[:, :6], sb.chip_counts[:, :6])
+    np.testing.assert_array_equal(sa.chip_counts[:, 7:], sb.chip_counts[:, 7:])
+    np.testing.assert_allclose(sa.chip_counts[:, 6], sb.chip_counts[:, 6], rtol=1e-12)
+
+
 @pytest.mark.parametrize("policy, phases", [("pulses", "difference"), ("residual", "difference"),
                                             ("residual_float", "separate")])
 def test_kernel_result_does_not_depend_on_the_thread_count(policy, phases):
@@ -493,13 +505,7 @@ def test_kernel_result_does_not_depend_on_the_thread_count(policy, phases):
         assert sum(sa.counts[k]["up"] for k in range(2)) > 0
     else:
         assert any(np.any(r != 0) for r in sa.regs)
-    for k in range(2):
-        for a, b in [(na.W[k], nb.W[k]), (na.b[k], nb.b[k]), (sa.u_p[k], sb.u_p[k]),
-                     (sa.u_m[k], sb.u_m[k])] + ([(sa.regs[k], sb.regs[k])] if sa.regs else []):
-            np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(sa.chip_counts[:, :6], sb.chip_counts[:, :6])
-    np.testing.assert_array_equal(sa.chip_counts[:, 7:], sb.chip_counts[:, 7:])
-    np.testing.assert_allclose(sa.chip_counts[:, 6], sb.chip_counts[:, 6], rtol=1e-12)
+    _assert_same_training(na, sa, nb, sb)
 
 
 @pytest.mark.parametrize("policy", ["pulses", "residual"])
@@ -533,12 +539,7 @@ def test_kernel_result_does_not_depend_on_how_the_work_is_shared(policy):
     na, sa = out[0]
     assert sa.chip_counts[:, 8].sum() > 0
     for nb, sb in out[1:]:
-        for k in range(2):
-            for a, b in [(na.W[k], nb.W[k]), (na.b[k], nb.b[k]), (sa.u_p[k], sb.u_p[k]),
-                         (sa.u_m[k], sb.u_m[k])] + ([(sa.regs[k], sb.regs[k])] if sa.regs else []):
-                np.testing.assert_array_equal(a, b)
-        np.testing.assert_array_equal(sa.chip_counts[:, :6], sb.chip_counts[:, :6])
-        np.testing.assert_array_equal(sa.chip_counts[:, 7:], sb.chip_counts[:, 7:])
+        _assert_same_training(na, sa, nb, sb)
 
 
 def test_kernel_refuses_bad_work_fractions():
