@@ -9,7 +9,10 @@ speed    : the event kernel against this machine's limits, in one run: for each
            each reference and the speed-up over 1 thread; then batch 1 against
            batch 20 (1 thread); the input pixel intensities scaled by 1, 0.5,
            0.25 (the epoch time falls with the input spike rate); the dense
-           (BLAS) path on a few batches.  The machine, thread settings
+           (BLAS) path on a few batches.  The epochs of the thread counts run
+           interleaved by default (``--schedule``): 1,000 images at 1 thread,
+           1,000 at 2, ... in turn, so that the machine's drifting speed (a
+           shared VM) falls on each alike.  The machine, thread settings
            (``eqspike/threads.py``) and load before/after are recorded; a
            Markdown summary is printed at the end.
 estimator: quality of one mini-batch update against the rate-based C-EP
@@ -48,36 +51,69 @@ def _uptime() -> str:
         return "?"
 
 
-def _epoch(data, n, scale=1.0, compute="event", rule_params=None, seed=0, batch=20):
-    """Train ``n`` images (batch ``batch``); returns wall s, CPU s, spikes per image per layer.
+class _EpochRun:
+    """One training run of the ``eqspike`` rule on the first ``n`` images (batch ``batch``),
+    trained block by block (:meth:`block`) so that runs at several thread counts can be
+    interleaved; wall / CPU s, spikes and per-1,000-image block times add up."""
 
-    Also sets ``_epoch.blocks`` (wall s per 1,000 images) and ``_epoch.adds`` (float adds
-    the event kernel did, :func:`kernel_adds`)."""
-    from eqspike.network.config import TrainConfig
-    from eqspike.network.model import Network
-    from eqspike.network.rules import get_rule
-    rp = {"compute": compute, **(rule_params or {})}
-    cfg = TrainConfig(rule="eqspike", beta=1.0, lrs=(0.1, 0.05), batch_size=batch, rule_params=rp)
-    net = Network.init(cfg.sizes, np.random.default_rng(seed))
-    rule = get_rule("eqspike")(cfg, np.random.default_rng(seed + 1))
-    x = np.ascontiguousarray(data.x_train[:n] * np.float32(scale))
-    Y = np.eye(10, dtype=np.float32)[data.y_train[:n]]
-    rule.train_batch(net, x[:batch], Y[:batch], cfg.lrs)   # compile / warm-up, not timed
-    free = np.zeros(3)
-    nudged = np.zeros(3)
-    t0, c0 = time.perf_counter(), time.process_time()
-    blocks, tb = [], time.perf_counter()
-    for i in range(0, n, batch):
-        st = rule.train_batch(net, x[i:i + batch], Y[i:i + batch], cfg.lrs)
-        free += st["spikes_free"]
-        nudged += st["spikes_nudged"]
-        if (i + batch) % 1000 == 0:   # wall time per 1,000 images
-            blocks.append(time.perf_counter() - tb)
-            tb = time.perf_counter()
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    _epoch.blocks = blocks
-    _epoch.adds = kernel_adds(free, nudged, cfg.sizes, replicas=2, pairing=rule.spec.pairing)
-    return wall, cpu, ((free + nudged) / n).tolist()
+    def __init__(self, data, n, scale=1.0, compute="event", rule_params=None, seed=0,
+                 batch=20):
+        from eqspike.network.config import TrainConfig
+        from eqspike.network.model import Network
+        from eqspike.network.rules import get_rule
+        rp = {"compute": compute, **(rule_params or {})}
+        self.cfg = TrainConfig(rule="eqspike", beta=1.0, lrs=(0.1, 0.05), batch_size=batch,
+                               rule_params=rp)
+        self.net = Network.init(self.cfg.sizes, np.random.default_rng(seed))
+        self.rule = get_rule("eqspike")(self.cfg, np.random.default_rng(seed + 1))
+        self.x = np.ascontiguousarray(data.x_train[:n] * np.float32(scale))
+        self.Y = np.eye(10, dtype=np.float32)[data.y_train[:n]]
+        self.n, self.batch, self.pos = n, batch, 0
+        self.wall = self.cpu = 0.0
+        self.free, self.nudged, self.blocks = np.zeros(3), np.zeros(3), []
+        # compile / warm-up, not timed (and not counted: the timed run starts afresh)
+        self.rule.train_batch(self.net, self.x[:batch], self.Y[:batch], self.cfg.lrs)
+
+    def block(self, n_images: int) -> None:
+        """Train the next ``n_images`` (a multiple of the batch; fewer at the end)."""
+        end = min(self.n, self.pos + n_images)
+        t0, c0 = time.perf_counter(), time.process_time()
+        tb = t0
+        for i in range(self.pos, end, self.batch):
+            st = self.rule.train_batch(self.net, self.x[i:i + self.batch],
+                                       self.Y[i:i + self.batch], self.cfg.lrs)
+            self.free += st["spikes_free"]
+            self.nudged += st["spikes_nudged"]
+            if (i + self.batch) % 1000 == 0:   # wall time per 1,000 images
+                now = time.perf_counter()
+                self.blocks.append(now - tb)
+                tb = now
+        self.wall += time.perf_counter() - t0
+        self.cpu += time.process_time() - c0
+        self.pos = end
+
+    @property
+    def done(self) -> bool:
+        return self.pos >= self.n
+
+    def adds(self) -> dict:
+        """Float adds the event kernel did (:func:`kernel_adds`)."""
+        return kernel_adds(self.free, self.nudged, self.cfg.sizes, replicas=2,
+                           pairing=self.rule.spec.pairing)
+
+    def spikes_per_image(self) -> list:
+        return ((self.free + self.nudged) / max(self.pos, 1)).tolist()
+
+
+def _epoch(data, n, scale=1.0, compute="event", rule_params=None, seed=0, batch=20):
+    """Train ``n`` images (batch ``batch``) in one go; returns wall s, CPU s, spikes per
+    image per layer.  Also sets ``_epoch.blocks`` (wall s per 1,000 images) and
+    ``_epoch.adds`` (float adds the event kernel did, :func:`kernel_adds`)."""
+    run = _EpochRun(data, n, scale, compute, rule_params, seed, batch)
+    run.block(n)
+    _epoch.blocks = run.blocks
+    _epoch.adds = run.adds()
+    return run.wall, run.cpu, run.spikes_per_image()
 
 
 def kernel_adds(free, nudged, sizes, replicas=2, pairing=2) -> dict:
@@ -133,20 +169,37 @@ def speed(args):
     print(f"# {out['machine']['cpu']}; {threads.describe(tinfo)}; {out['load_before']}", flush=True)
     n = args.n_train or len(data.x_train)
     roof, rows = {}, []
-    for t in tlist:   # the reference and the kernel at each thread count, same run
+    for t in tlist:   # the references at each thread count, same run
         numba.set_num_threads(t)
         ref = rowadd_reference(sizes=(784, 500), n_rows=args.ref_rows, group=100)
         bw = memory_bandwidth()
         roof[t] = {**ref, **bw}
         print(json.dumps({"threads": t, **roof[t]}), flush=True)
-        w, c, sp = _epoch(data, n)
-        r = _row(f"epoch, {t} thread(s)", n, w, c, _epoch.adds, ref["best_adds_per_s"],
-                 bw["best_B_per_s"], ref["best_adds_per_cpu_s"])
-        r.update(threads=t, spikes_per_image=sp, adds=_epoch.adds,
-                 fastest_1000_block_s_x60=min(_epoch.blocks) * 60 if _epoch.blocks else None,
-                 median_1000_block_s_x60=(float(np.median(_epoch.blocks)) * 60
-                                          if _epoch.blocks else None),
-                 load_after=_uptime())
+    # one full epoch per thread count; interleaved (default): the epochs advance in turn,
+    # args.block images at a time, so that a change of the machine's speed during the
+    # run (other VMs on the host) falls on every thread count alike
+    runs = {}
+    for t in tlist:
+        numba.set_num_threads(t)
+        runs[t] = _EpochRun(data, n)
+    out["schedule"] = args.schedule
+    out["block_images"] = args.block if args.schedule == "interleaved" else n
+    step = out["block_images"]
+    while not all(r.done for r in runs.values()):
+        for t in tlist:
+            numba.set_num_threads(t)
+            runs[t].block(step)
+    for t in tlist:
+        run = runs[t]
+        adds = run.adds()
+        r = _row(f"epoch, {t} thread(s)", n, run.wall, run.cpu, adds,
+                 roof[t]["best_adds_per_s"], roof[t]["best_B_per_s"],
+                 roof[t]["best_adds_per_cpu_s"])
+        r.update(threads=t, spikes_per_image=run.spikes_per_image(), adds=adds,
+                 fastest_1000_block_s_x60=min(run.blocks) * 60 if run.blocks else None,
+                 median_1000_block_s_x60=(float(np.median(run.blocks)) * 60
+                                          if run.blocks else None),
+                 blocks_1000_s=[float(v) for v in run.blocks], load_after=_uptime())
         rows.append(r)
         print(json.dumps(r), flush=True)
     t1 = rows[0]["wall_s"]
@@ -192,7 +245,10 @@ def markdown(out) -> str:
          f"L2 {out['machine'].get('l2', '?')}, L3 {out['machine'].get('l3', '?')}; "
          f"numba layer {out['threads_info']['layer']}, "
          f"OMP_WAIT_POLICY={out['threads_info']['omp_wait_policy']}.",
-         f"Load: {out['load_before']} (before); {out['load_after']} (after).", "",
+         f"Load: {out['load_before']} (before); {out['load_after']} (after).",
+         f"Epochs: {out.get('schedule', 'sequential')}"
+         + (f", {out['block_images']} images per turn" if out.get('schedule') == 'interleaved'
+            else "") + ".", "",
          "| threads | row-add ref, numpy / numba (G adds/s) | ref speedup | memory bw (GB/s) "
          "| epoch wall s / 60k "
          "| CPU s / 60k | kernel G adds/s | % of row-add ref (wall) | same per CPU-s | % of mem bw "
@@ -423,6 +479,11 @@ def main():
     ap.add_argument("--data-dir", default=os.environ.get("EQSPIKE_DATA_DIR"))
     ap.add_argument("--n-train", type=int, default=None,
                     help="images per thread-count epoch timing (default all 60,000)")
+    ap.add_argument("--schedule", default="interleaved", choices=("interleaved", "sequential"),
+                    help="speed: the thread counts' epochs advance in turn, --block images "
+                         "at a time (interleaved), or one whole epoch after the other")
+    ap.add_argument("--block", type=int, default=1000,
+                    help="speed, interleaved: images per turn (a multiple of the batch, 20)")
     ap.add_argument("--threads", default=None,
                     help="comma-separated thread counts of the scaling curve (default 1, 2, "
                          "every 4th, all usable CPUs)")
@@ -440,6 +501,8 @@ def main():
     ap.add_argument("--reps", type=int, default=6, help="stochastic repeats per estimator variant")
     ap.add_argument("--out", default=None, help="JSON file for the speed results")
     args = ap.parse_args()
+    if args.block < 20 or args.block % 20:
+        ap.error(f"--block = {args.block}: need a positive multiple of 20 (the batch)")
     args.argv = sys.argv[2:]
     {"speed": speed, "device-speed": device_speed, "estimator": estimator,
      "evaluate": evaluate}[args.mode](args)

@@ -2,8 +2,9 @@
 
 Times, per mini-batch of 20 (784-500-10, the ``eqspike`` rule's defaults, fused
 free + nudged call), the compiled kernel (``event_train._train_event``, its
-dispatch included), the weight update (``event_batch.apply_buffers``) and the
-rest (Python and numpy around them: the serial part), at each thread count of
+dispatch included; by default it also applies the weight update, ideal synapses),
+the weight update when it runs after the kernel (``event_batch.apply_buffers``,
+``--apply-after``) and the rest (Python and numpy around them: the serial part), at each thread count of
 ``--threads`` in turn (repeated ``--rounds`` times, alternating).  Used for the
 thread-scaling analysis of issue 14 (``benchmarks/results/eqspike.md``).
 
@@ -34,6 +35,9 @@ def main(argv=None):
     ap.add_argument("--threads", default="1,2", help="thread counts, comma-separated")
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds")
     ap.add_argument("--data-dir", default=None, help="folder holding mnist/")
+    ap.add_argument("--apply-after", action="store_true",
+                    help="weight update in its own pass after the kernel (the rule's "
+                         "fuse_apply = False) instead of inside it")
     args = ap.parse_args(argv)
     if args.n_train < 20 or args.n_train % 20:
         ap.error(f"--n-train = {args.n_train}: need a positive multiple of 20 (the batch)")
@@ -64,6 +68,7 @@ def main(argv=None):
                               rule_params={"compute": "event"})
             net = Network.init(cfg.sizes, np.random.default_rng(0))
             rule = get_rule("eqspike")(cfg, np.random.default_rng(1))
+            rule.fuse_apply = not args.apply_after
             rule.train_batch(net, x[:20], Y[:20], cfg.lrs)   # compile / warm-up
             clock.update(kernel=0.0, apply=0.0)
             t0, c0 = time.perf_counter(), time.process_time()
@@ -71,7 +76,7 @@ def main(argv=None):
                 rule.train_batch(net, x[i:i + 20], Y[i:i + 20], cfg.lrs)
             w, c = time.perf_counter() - t0, time.process_time() - c0
             nb = n / 20
-            print(json.dumps({"threads": th, "batch_ms": 1e3 * w / nb, "cpu_ms": 1e3 * c / nb,
+            print(json.dumps({"threads": th, "apply_after": args.apply_after, "batch_ms": 1e3 * w / nb, "cpu_ms": 1e3 * c / nb,
                               "kernel_ms": 1e3 * clock["kernel"] / nb,
                               "apply_ms": 1e3 * clock["apply"] / nb,
                               "other_ms": 1e3 * (w - clock["kernel"] - clock["apply"]) / nb}),

@@ -11,7 +11,7 @@ kernel call (one trainer batch of examples), each running the same compiled
 **spin barrier** (:func:`barrier`, ~0.2-0.5 us) once or twice per time step.
 
 The barrier is built from two atomic operations on an int64 array
-(:func:`atomic_add`, :func:`atomic_load`, emitted as LLVM atomics with
+(:func:`atomic_add`, :func:`atomic_load` of ``network/atomics.py``, LLVM atomics with
 acquire/release ordering, so every plain store before a barrier is visible to
 every thread after it).  ``sync`` layout: ``[0]`` arrival counter, ``[8]``
 generation, ``[16]`` abort flag (separate cache lines).  A worker that fails
@@ -30,91 +30,20 @@ inlines :func:`barrier`, so after changing this file touch
 """
 from __future__ import annotations
 
-import os
-import platform
 import threading
 
 import numba
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba import njit
 
+# the atomics, the spin hint and the cycle counter live in network/atomics.py (the event
+# kernel uses them too); re-exported here for the chip kernel's imports
+from eqspike.network.atomics import (SPIN_BEFORE_YIELD, YIELD_US, atomic_add,  # noqa: F401
+                                     atomic_load, cpu_relax, cycles, os_yield)
 from eqspike.threads import usable_cpus
 
 SYNC_SIZE = 24
 _COUNT, _GEN, _ABORT = 0, 8, 16
-_X86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686")
-_POSIX = os.name == "posix"
-#: spin iterations (each a ``pause``) before a waiting worker starts yielding its CPU
-SPIN_BEFORE_YIELD = 4096
-#: microseconds a waiting worker sleeps at each check once it has spun that long
-YIELD_US = 20
-
-
-@intrinsic
-def atomic_add(typingctx, arr, idx, val):
-    """``arr[idx] += val`` atomically (acquire-release); returns the old value (int64)."""
-    sig = types.int64(arr, idx, val)
-
-    def codegen(context, builder, sig, args):
-        ary = context.make_array(sig.args[0])(context, builder, args[0])
-        ptr = builder.gep(ary.data, [args[1]])
-        return builder.atomic_rmw("add", ptr, args[2], "acq_rel")
-    return sig, codegen
-
-
-@intrinsic
-def atomic_load(typingctx, arr, idx):
-    """``arr[idx]`` read atomically (acquire)."""
-    sig = types.int64(arr, idx)
-
-    def codegen(context, builder, sig, args):
-        ary = context.make_array(sig.args[0])(context, builder, args[0])
-        ptr = builder.gep(ary.data, [args[1]])
-        return builder.load_atomic(ptr, "acquire", 8)
-    return sig, codegen
-
-
-def _emit_pause(builder) -> None:
-    """Emit the x86 ``pause`` instruction (an LLVM intrinsic: numba's JIT takes no
-    inline assembly)."""
-    fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), []),
-                                        "llvm.x86.sse2.pause")
-    builder.call(fn, [])
-
-
-@intrinsic
-def cpu_relax(typingctx):
-    """The x86 ``pause`` hint in a spin loop (nothing elsewhere)."""
-    sig = types.void()
-
-    def codegen(context, builder, sig, args):
-        if _X86:
-            _emit_pause(builder)
-        return context.get_dummy_value()
-    return sig, codegen
-
-
-@intrinsic
-def os_yield(typingctx):
-    """``usleep(YIELD_US)`` (POSIX; a ``pause`` elsewhere): give the CPU to another
-    thread for a moment (``sched_yield`` was measured not to: two processes of two
-    spinning workers each on 2 CPUs ran 10x slower than one worker)."""
-    sig = types.void()
-
-    def codegen(context, builder, sig, args):
-        if _POSIX:
-            fn = cgutils.get_or_insert_function(builder.module,
-                                                ir.FunctionType(ir.IntType(32),
-                                                                [ir.IntType(32)]),
-                                                "usleep")
-            builder.call(fn, [ir.Constant(ir.IntType(32), YIELD_US)])
-        elif _X86:
-            _emit_pause(builder)
-        return context.get_dummy_value()
-    return sig, codegen
 
 
 @njit(nogil=True, inline="always")
@@ -144,20 +73,6 @@ def barrier(sync, nt, gen):
 #: shares start at multiples of this many elements (64 bytes of float32 / int32), so
 #: two workers do not write the same cache line of a per-neuron array or register row
 SHARE_ALIGN = 16
-
-
-@intrinsic
-def cycles(typingctx):
-    """The CPU's cycle counter (``llvm.readcyclecounter``: the TSC on x86, the virtual
-    counter on ARM; 0 where the target has none).  Only used to share the work."""
-    sig = types.int64()
-
-    def codegen(context, builder, sig, args):
-        fn = cgutils.get_or_insert_function(builder.module,
-                                            ir.FunctionType(ir.IntType(64), []),
-                                            "llvm.readcyclecounter")
-        return builder.call(fn, [])
-    return sig, codegen
 
 
 @njit(inline="always")

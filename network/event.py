@@ -46,9 +46,9 @@ from numba import njit, prange
 from eqspike.network.spiking import COUNTER_STEPS
 # batch bookkeeping (chunks, pixel lists, buffers, reduction): its own module, re-exported
 from eqspike.network.event_batch import (apply_buffers, balanced_chunks,  # noqa: F401
-                                         event_buffers,
-                                         make_buffers, n_event_chunks, nonzero_lists,
-                                         reduce_buffers, scratch)
+                                         event_buffers, make_buffers, n_event_chunks,
+                                         nonzero_lists, plain_ideal, reduce_buffers,
+                                         scratch)
 from eqspike.network.event_batch import pad16 as _pad16
 from eqspike.network.event_rows import (_image_sort_input, _pixel_ranges,
                                         _pixel_update, _sum_rows)
@@ -127,8 +127,8 @@ def init_state(spec: PhaseSpec, x: np.ndarray) -> PhaseState:
     u = np.zeros((B, N), np.float32)
     r = np.zeros((B, N), np.float32)
     r[:, off[0]:off[1]] = x
-    for k in range(1, len(spec.sizes)):
-        r[:, off[k]:off[k + 1]] = spec.act_fn(u[:, off[k]:off[k + 1]].copy())
+    # rho(0) of the zero membranes (the activation is elementwise: one value)
+    r[:, off[1]:] = np.asarray(spec.act_fn(np.zeros(1, np.float32)), np.float32)[0]
     S = np.full((B, N), np.nan, np.float32)  # NaN marks "not drawn yet"
     return PhaseState(u, r, np.zeros((B, N), np.float32), S)
 

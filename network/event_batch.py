@@ -24,6 +24,8 @@ change the order of any sum: the result is the same for every thread count.
 """
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 from numba import njit, prange
@@ -201,13 +203,7 @@ def apply_buffers(net, dW_buf, db_buf, scales, rows0=None) -> None:
     :func:`reduce_buffers`), no 784 x 500 temporary, the same result bit for bit.  Any
     other backend (device synapses, a subclass, a wrapped ``apply``) gets
     :func:`reduce_buffers` and ``net.apply_update`` as before."""
-    from eqspike.network.model import IdealSynapses
-    syn = net.synapses
-    plain = (type(syn).apply is IdealSynapses.apply and "apply" not in vars(syn)
-             and all(isinstance(w, np.ndarray) and w.dtype == np.float32
-                     and w.flags.c_contiguous for w in net.W)
-             and type(net).apply_update is _network_apply_update())
-    if not plain:
+    if not plain_ideal(net):
         dW, db = reduce_buffers(dW_buf, db_buf, scales, rows0)
         net.apply_update(dW, db)
         return
@@ -217,6 +213,21 @@ def apply_buffers(net, dW_buf, db_buf, scales, rows0=None) -> None:
         _add_reduced(net.W[k], buf, np.float32(sc), rows)
         net.b[k] += (np.float32(sc) * bbuf.sum(axis=0)).astype(net.b[k].dtype, copy=False)
         bbuf[...] = 0.0
+
+
+def plain_ideal(net, biases: bool = False) -> bool:
+    """True when ``net``'s update is the plain ``W += dW``, ``b += db`` of ideal synapses
+    (``IdealSynapses`` with its own ``apply``, ``Network.apply_update`` not overridden)
+    on C-contiguous float32 weights (and biases, if ``biases``): then a kernel may add
+    the update in place (:func:`apply_buffers`; ``event_train.train_batch_event``, which
+    also needs the biases so)."""
+    from eqspike.network.model import IdealSynapses
+    syn = net.synapses
+    arrays = tuple(net.W) + (tuple(net.b) if biases else ())
+    return (type(syn).apply is IdealSynapses.apply and "apply" not in vars(syn)
+            and all(isinstance(w, np.ndarray) and w.dtype == np.float32
+                    and w.flags.c_contiguous for w in arrays)
+            and type(net).apply_update is _network_apply_update())
 
 
 def _network_apply_update():
@@ -232,12 +243,20 @@ def pad16(n: int) -> int:
 
 def scratch(work: dict, name: str, shape: tuple, dtype) -> np.ndarray:
     """A scratch array of ``shape`` from ``work`` (reused when large enough), starting on
-    a 64-byte boundary (with :func:`pad16` rows, each row starts a cache line)."""
-    size = int(np.prod(shape))
+    a 64-byte boundary (with :func:`pad16` rows, each row starts a cache line).  The view
+    of the last call is kept too: a call with the same name, shape and dtype (every batch
+    of an epoch) returns it at once (~1 us instead of ~15 us: several calls per batch are
+    part of the serial time of an epoch)."""
+    shape = tuple(int(n) for n in shape)
+    view = work.get(("view", name))
+    if view is not None and view.shape == shape and view.dtype == dtype:
+        return view
+    size = math.prod(shape)
     item = np.dtype(dtype).itemsize
     extra = 64 // item
     a = work.get(name)
     if a is None or a.size < size + extra or a.dtype != dtype:
         a = work[name] = np.empty(max(size, 1) + extra, dtype)
-    o = (-a.ctypes.data % 64) // item
-    return a[o:o + size].reshape(shape)
+    o = (-a.__array_interface__["data"][0] % 64) // item
+    view = work[("view", name)] = a[o:o + size].reshape(shape)
+    return view

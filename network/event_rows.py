@@ -7,7 +7,9 @@
   ``network/event_train.py``): :func:`_image_sort_input` sorts an image's input spikes
   by pixel, :func:`_pixel_ranges` cuts the pixels into thread ranges of equal spike
   count, :func:`_pixel_update` adds each pixel's rows of ``cvec`` into its ``dW[0]``
-  row in a fixed order (the same sum for every thread count).
+  row in a fixed order (the same sum for every thread count); :func:`_pixel_apply`
+  adds the same sum, scaled, straight into the ``W[0]`` row (ideal synapses: no
+  buffer pass, ``network/event_train.py``).
 """
 from __future__ import annotations
 
@@ -110,3 +112,54 @@ def _pixel_ranges(sst, n0, n_thr):
         kcut[g] = n0
         g += 1
     return kcut, mx
+
+
+@njit(inline="always")
+def _pixel_apply(W0, scale, cv2, srt, sst, k0, k1, rows, tmp):
+    """``W0[k, :] += tmp * scale`` with ``tmp`` the sum of :func:`_pixel_update` for pixel
+    k, k0 <= k < k1: the same float32 operations as :func:`_pixel_update` into a zeroed
+    buffer followed by ``event_batch.apply_buffers`` (``0 + tmp == tmp``), so the same
+    weights bit for bit; pixels without spikes are left alone (``W + 0 * scale == W``)."""
+    B = sst.shape[0]
+    n1 = W0.shape[1]
+    for k in range(k0, k1):
+        m = 0
+        for b in range(B):
+            for q in range(sst[b, k], sst[b, k + 1]):
+                rows[m] = srt[b, q]
+                m += 1
+        if m > 0:
+            _sum_rows(cv2, rows, 0, m, tmp, n1)
+            wr = W0[k]
+            for j in range(n1):
+                wr[j] += tmp[j] * scale
+
+
+@njit(inline="always")
+def _slots_apply(W, buf, scale, i0, i1):
+    """``W[i, :] += scale * sum over slots of buf[:, i, :]`` for i0 <= i < i1, the slots
+    summed in order from a float32 zero and zeroed: ``event_batch._add_reduced``'s
+    operations on a range of rows (bit for bit)."""
+    C = buf.shape[0]
+    m = buf.shape[2]
+    for i in range(i0, i1):
+        for j in range(m):
+            t = np.float32(0.0)
+            for c in range(C):
+                t += buf[c, i, j]
+                buf[c, i, j] = 0.0
+            W[i, j] += t * scale
+
+
+@njit(inline="always")
+def _bias_apply(bv, bbuf, scale, j0, j1):
+    """``bv[j] += scale * sum over slots of bbuf[:, j]`` for j0 <= j < j1 (slots in order,
+    as numpy's ``bbuf.sum(axis=0)``), slots zeroed."""
+    C = bbuf.shape[0]
+    for j in range(j0, j1):
+        t = bbuf[0, j]
+        bbuf[0, j] = 0.0
+        for c in range(1, C):
+            t += bbuf[c, j]
+            bbuf[c, j] = 0.0
+        bv[j] += scale * t

@@ -9,26 +9,42 @@ the input-layer update rows per pixel.  It computes exactly what
 bit in ``tests/test_event_threads.py``), but:
 
 - an image goes from its free phase to its nudged phases on the same thread,
-  without waiting for the other images: two parallel regions per batch instead
-  of three, and one Python call instead of two (each region start wakes the
-  sleeping threads; each call converts ~45 arguments);
+  without waiting for the other images, and a whole batch is **one parallel
+  region** (each region start wakes the sleeping threads: ~60 us on the 2-CPU VM;
+  each Python call converts ~50 arguments);
+- the workers take images from a queue (an atomic counter, ``network/atomics.py``),
+  heaviest first, instead of a fixed split: they finish within about one light
+  image of each other; they then wait for the last image and take the input-layer
+  update in blocks of ``PIXEL_BLOCK`` pixels from a second queue.  Which worker
+  runs which image or pixel does not change any sum (per-image slots, per-pixel
+  sums in a fixed order), so the result is the same for every thread count;
+- with ideal synapses (``apply_scales``) the weight update is added to ``W`` and
+  ``b`` in that same region (no pass of ``event_batch.apply_buffers`` after it);
 - the free-phase end state is copied into the two replicas inside the kernel
   (no ``np.stack`` / copies in Python).
 
-The serial part of a batch (Python, region starts, the weight update) is what
-limits the speed-up with threads (``benchmarks/results/eqspike.md``, issue 14).
+The serial part of a batch (Python, the region start) is what limits the
+speed-up with threads (``benchmarks/results/eqspike.md``, issue 14).
 """
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import njit, prange
 
-from eqspike.network import event as ev
+from eqspike.network.atomics import atomic_add, wait_at_least
 from eqspike.network.event import (PAIRINGS, PhaseSpec, PhaseState, _chunk_input_spikes,
                                    _chunk_phase)
-from eqspike.network.event_rows import _image_sort_input, _pixel_ranges, _pixel_update
-from eqspike.network.event_batch import balanced_chunks, n_event_chunks, scratch
+from eqspike.network.event_rows import (_bias_apply, _image_sort_input, _pixel_apply,
+                                        _pixel_update, _slots_apply)
+from eqspike.network.event_batch import _num_threads, n_event_chunks, scratch
 from eqspike.network.event_batch import pad16 as _pad16
+
+
+#: pixels per work item of the input-layer update (784 pixels: 49 items, grabbed in turn)
+PIXEL_BLOCK = 16
+# the kernel's work queues (int64 counters, one cache line apart)
+_Q_IMAGE, _Q_DONE, _Q_PIXEL, SYNC_SIZE = 0, 8, 16, 24
 
 
 @njit(parallel=True, cache=True)
@@ -36,24 +52,43 @@ def _train_event(Ws, WTs, bs, off, enc, U_ptr, U_idx, sq, ptr, y0, y,
                  u1, r1, acc1, S1, T1, seed_f, counts_f, outc_f, win_f,
                  u2, r2, acc2, S2, T2, seed_n, betas, signs, counts_n, outc_n, win_n,
                  eps, theta, act_code, act_tab, act_lo, act_step, pairing, wsched,
-                 dWs, dbs, cvec, order, cptr, n_update_steps, srt, sst, beta0, sign0):
+                 dWs, dbs, cvec, order, n_workers, n_update_steps, srt, sst, beta0, sign0,
+                 apply_now, scales, sync, x0, rho0):
     B = u1.shape[1]
     N = u1.shape[2]
     L = off.shape[0] - 2
     th = np.float32(theta)
     epsf = np.float32(eps)
     n0 = off[1] - off[0]
-    n_chunks = cptr.shape[0] - 1
     upd = n_update_steps > 0
     R = u2.shape[0]
-    for c in prange(n_chunks):
-        for q in range(cptr[c], cptr[c + 1]):
+    n1 = cvec.shape[2]
+    cv2 = cvec.reshape(cvec.shape[0] * B, n1)
+    dW0 = dWs[0][0]
+    n_pix = (n0 + PIXEL_BLOCK - 1) // PIXEL_BLOCK
+    n_items = n_pix + (n_workers if apply_now else 0)
+    for j in range(SYNC_SIZE):
+        sync[j] = 0
+    # one parallel region; each worker takes the next image of ``order`` (heaviest
+    # first) until none is left, waits for the others' images, then takes pixel blocks
+    for c in prange(n_workers):
+        while True:
+            q = atomic_add(sync, _Q_IMAGE, 1)
+            if q >= B:
+                break
             b = order[q]
             U = U_idx[U_ptr[b]:U_ptr[b + 1]]
+            # this image's start state (event.init_state): zero membranes and
+            # accumulators, rates rho(0) and the clamped input x
+            for j in range(N):
+                u1[0, b, j] = 0.0
+                acc1[0, b, j] = 0.0
+                r1[0, b, j] = rho0
+                S1[0, b, j] = 0.0
+            for j in range(n0):
+                r1[0, b, off[0] + j] = x0[b, j]
             # free phase (no learning; S(0) drawn at the start)
             cnt = np.zeros(L + 1, np.int64)
-            for j in range(N):
-                S1[0, b, j] = 0.0
             _chunk_input_spikes(b, b + 1, U, r1, acc1, S1, T1, 0, enc[0], th, seed_f, True,
                                 N, off[0], sq[b], ptr[b])
             _chunk_phase(b, b + 1, b, Ws, WTs, bs, off, enc, sq[b], ptr[b], y0, u1, r1,
@@ -80,23 +115,50 @@ def _train_event(Ws, WTs, bs, off, enc, U_ptr, U_idx, sq, ptr, y0, y,
                 _image_sort_input(sq[b], ptr[b], n_update_steps, b, B, n0, srt[b], sst[b])
             for k in range(L + 1):
                 counts_n[b, k] = cnt[k]
-    if upd:
-        kcut, mx = _pixel_ranges(sst, n0, n_chunks)
-        n1 = cvec.shape[2]
-        cv2 = cvec.reshape(cvec.shape[0] * B, n1)
-        dW0 = dWs[0][0]
-        for g in prange(n_chunks):
-            rows = np.empty(mx, np.int64)
+            atomic_add(sync, _Q_DONE, 1)   # release: this image's cvec, srt, sst, slots
+        if upd:
+            # every image done (acquire: their writes are visible here).  No deadlock: only
+            # running workers take images, so every image taken gets finished.
+            wait_at_least(sync, _Q_DONE, B)
+            rows = np.empty(max(1, B * n_update_steps), np.int64)   # a pixel's spike rows
             tmp = np.empty(n1, np.float32)
-            _pixel_update(dW0, cv2, srt, sst, kcut[g], kcut[g + 1], rows, tmp)
+            while True:
+                g = atomic_add(sync, _Q_PIXEL, 1)
+                if g >= n_items:
+                    break
+                if g < n_pix:
+                    k0 = g * PIXEL_BLOCK
+                    k1 = min(n0, k0 + PIXEL_BLOCK)
+                    if not apply_now:
+                        _pixel_update(dW0, cv2, srt, sst, k0, k1, rows, tmp)
+                    else:
+                        # ideal synapses: the update goes straight into W (the buffer pass of
+                        # event_batch.apply_buffers, the same operations)
+                        _pixel_apply(Ws[0], scales[0], cv2, srt, sst, k0, k1, rows, tmp)
+                    continue
+                s = g - n_pix   # share s of the small layers' update: W[k >= 1] and biases
+                for k in range(1, L):
+                    nr = Ws[k].shape[0]
+                    _slots_apply(Ws[k], dWs[k], scales[k], (s * nr) // n_workers,
+                                 ((s + 1) * nr) // n_workers)
+                for k in range(L):
+                    nb = bs[k].shape[0]
+                    _bias_apply(bs[k], dbs[k], scales[k], (s * nb) // n_workers,
+                                ((s + 1) * nb) // n_workers)
 
 
 def train_batch_event(spec: PhaseSpec, W, b, x, y, T1: int, T2: int, betas, signs,
                       seed_free: int, seed_nudged: int, wsched, dW_buf, db_buf, nz,
-                      work: dict):
+                      work: dict, apply_scales=None):
     """Free phase (``T1`` steps from zero membranes, seed ``seed_free``) and the nudged
     replicas (``T2`` steps, ``betas``, ``signs``, one shared ``seed_nudged``) of a batch
     ``x`` (B, n_0), accumulating into ``dW_buf``, ``db_buf`` (:func:`event_buffers`).
+
+    ``apply_scales`` (one per weight layer, or None): the kernel also applies the update,
+    ``W[k] += scale_k * dW[k]`` and ``b[k] += scale_k * db[k]``, in place in ``W`` and
+    ``b`` (which must then be C-contiguous float32 arrays: ideal synapses,
+    ``event_batch.plain_ideal``), leaving the buffers zeroed: the same weights bit for
+    bit as :func:`event_batch.apply_buffers` after the call, without its pass.
 
     Returns (free end state :class:`PhaseState`, free counts (L+1,), free output
     counts (B, n_L), nudged counts (L+1,) summed over the replicas)."""
@@ -111,12 +173,22 @@ def train_batch_event(spec: PhaseSpec, W, b, x, y, T1: int, T2: int, betas, sign
         raise ValueError("update buffers: need one slot for dW[0] and one per image (B = "
                          f"{B}) for the others, got {[a.shape[0] for a in dW_buf + db_buf]} "
                          "(event_batch.event_buffers)")
-    st = ev.init_state(spec, x)
+    x = np.ascontiguousarray(x, np.float32)
     N = int(off[-1])
+    # the free phase's start state (event.init_state) is written by the kernel, per image
+    st = PhaseState(*(np.empty((B, N), np.float32) for _ in range(4)))
+    key = ("rho0", id(spec.act_fn))
+    rho0 = work.get(key)
+    if rho0 is None:   # rho(0) of a zero membrane (elementwise activation: one value)
+        rho0 = work[key] = float(np.asarray(spec.act_fn(np.zeros(1, np.float32)),
+                                            np.float32)[0])
     n_chunks = n_event_chunks(B)
     nU_max = int((nz[0][1:] - nz[0][:-1]).max()) if len(nz[1]) else 0
     T = max(T1, T2)
-    cap = (T + 1) * max(nU_max, 1) + 1
+    # room for every nonzero pixel spiking at every step; rounded up to 64 pixels so that
+    # the scratch arrays keep their shape from batch to batch
+    cap = (T + 1) * min(n0, max(64, -(-nU_max // 64) * 64)) + 1
+    cap = max(cap, (T + 1) * max(nU_max, 1) + 1)
     sq = scratch(work, "sq", (B, cap), np.int32)
     ptr = scratch(work, "ptr", (B, T + 2), np.int64)
     cvec = scratch(work, "cvec", (T2 + 1, B, _pad16(n1)), np.float32)
@@ -129,24 +201,47 @@ def train_batch_event(spec: PhaseSpec, W, b, x, y, T1: int, T2: int, betas, sign
     WTs = (np.zeros((1, 1), np.float32),) + tuple(np.ascontiguousarray(w.T, dtype=np.float32)
                                                   for w in W[1:])
     bs = tuple(np.asarray(v, dtype=np.float32) for v in b)
+    apply_now = apply_scales is not None
+    if apply_now:
+        if len(apply_scales) != L:
+            raise ValueError(f"apply_scales: need one per weight layer ({L}), got "
+                             f"{len(apply_scales)}")
+        if any(w is not v for w, v in zip(Ws + bs, tuple(W) + tuple(b))):
+            raise ValueError("apply_scales: W and b must be C-contiguous float32 arrays (the "
+                             "kernel updates them in place)")
+        scales = np.asarray([np.float32(s) for s in apply_scales], np.float32)
+    else:
+        scales = np.zeros(L, np.float32)
     counts_f = np.zeros((B, L + 1), np.int64)
     counts_n = np.zeros((B, L + 1), np.int64)
     outc_f = np.zeros((1, B, spec.sizes[-1]), np.int64)
     outc_n = np.zeros((R, B, spec.sizes[-1]), np.int64)
     ws = np.zeros(max(T2, 1), np.float32)
     ws[:T2] = np.asarray(wsched[:T2], np.float32)
-    order, cptr = balanced_chunks(st.r[:, off[0]:off[1]].sum(axis=1), n_chunks)
+    # heaviest images (input work: sum of pixel intensities) first, so that the last
+    # images taken from the queue are the lightest (the workers finish close together)
+    order = np.argsort(-x.sum(axis=1), kind="stable").astype(np.int64)
     n_upd = 0 if T2 <= 0 else (T2 + 1 if spec.pairing != PAIRINGS["same_step"] else T2)
     u1, r1, acc1, S1 = (a[None] for a in (st.u, st.r, st.acc, st.S))
-    _train_event(Ws, WTs, bs, off, np.asarray(spec.enc, np.int64), nz[0], nz[1], sq, ptr,
-                 np.zeros((B, spec.sizes[-1]), np.float32), np.asarray(y, np.float32),
-                 u1, r1, acc1, S1, int(T1), np.uint64(seed_free), counts_f, outc_f,
-                 int(T1 - spec.readout_window),
-                 u2, r2, acc2, S2, int(T2), np.uint64(seed_nudged),
-                 np.asarray(betas, np.float32), np.asarray(signs, np.float64), counts_n,
-                 outc_n, int(T2 - spec.readout_window),
-                 float(spec.eps), float(spec.theta), int(spec.act_code), spec.act_tab,
-                 float(spec.act_lo), float(spec.act_step), int(spec.pairing), ws,
-                 dW_buf, db_buf, cvec, order, cptr, int(n_upd), srt, sst,
-                 np.zeros(1, np.float32), np.zeros(1, np.float64))
+    # fewer workers than threads (batch 1): the region runs on that many threads only (an
+    # idle thread woken for nothing costs ~60 us per region start on the 2-CPU VM)
+    nt = _num_threads()
+    if n_chunks < nt:
+        numba.set_num_threads(n_chunks)
+    try:
+        _train_event(Ws, WTs, bs, off, np.asarray(spec.enc, np.int64), nz[0], nz[1], sq, ptr,
+                     np.zeros((B, spec.sizes[-1]), np.float32), np.asarray(y, np.float32),
+                     u1, r1, acc1, S1, int(T1), np.uint64(seed_free), counts_f, outc_f,
+                     int(T1 - spec.readout_window),
+                     u2, r2, acc2, S2, int(T2), np.uint64(seed_nudged),
+                     np.asarray(betas, np.float32), np.asarray(signs, np.float64), counts_n,
+                     outc_n, int(T2 - spec.readout_window),
+                     float(spec.eps), float(spec.theta), int(spec.act_code), spec.act_tab,
+                     float(spec.act_lo), float(spec.act_step), int(spec.pairing), ws,
+                     dW_buf, db_buf, cvec, order, n_chunks, int(n_upd), srt, sst,
+                     np.zeros(1, np.float32), np.zeros(1, np.float64), apply_now, scales,
+                     scratch(work, "sync", (SYNC_SIZE,), np.int64), x, np.float32(rho0))
+    finally:
+        if n_chunks < nt:
+            numba.set_num_threads(nt)
     return st, counts_f.sum(axis=0), outc_f[0], counts_n.sum(axis=0)

@@ -123,7 +123,7 @@ def test_fused_apply_respects_a_backend_that_overrides_apply():
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_fused_batch_equals_phase_by_phase_bit_for_bit(threads):
+def test_fused_batch_equals_phase_by_phase_bit_for_bit(threads, monkeypatch):
     """network/event_train.py (free + nudged phases in one call) = the phase-by-phase path."""
     if threads > numba.config.NUMBA_NUM_THREADS:
         pytest.skip("needs 2 numba threads")
@@ -131,20 +131,53 @@ def test_fused_batch_equals_phase_by_phase_bit_for_bit(threads):
     numba.set_num_threads(threads)
     try:
         out = []
-        for fuse in (True, False):
+        # (phases in one call, update inside that call): the default, then the same call
+        # with apply_buffers after it, then the phase-by-phase path
+        for fuse, fuse_apply in ((True, True), (True, False), (False, False)):
             cfg = TrainConfig(rule="eqspike", beta=1.0, lrs=(0.1, 0.05), batch_size=5,
                               rule_params={"compute": "event"})
             net = Network.init(cfg.sizes, np.random.default_rng(0))
             rule = get_rule("eqspike")(cfg, np.random.default_rng(1))
-            rule.fuse_phases = fuse
+            rule.fuse_phases, rule.fuse_apply = fuse, fuse_apply
+            calls = []
+            real = ev.apply_buffers
+            monkeypatch.setattr(ev, "apply_buffers",
+                                lambda *a, **k: (calls.append(1), real(*a, **k)))
             stats = [rule.train_batch(net, *_data(5, i), cfg.lrs) for i in range(3)]
+            monkeypatch.setattr(ev, "apply_buffers", real)
+            assert len(calls) == (0 if fuse_apply else 3)   # the in-kernel update was taken
+            for bufs in rule._bufs.values():                 # and left the buffers zeroed
+                assert not any(a.any() for a in bufs[0] + bufs[1])
             out.append((net, stats))
     finally:
         numba.set_num_threads(old)
-    (n1, s1), (n2, s2) = out
-    for a, b in zip(s1, s2):
-        assert a["spikes_free"] == b["spikes_free"] and a["spikes_nudged"] == b["spikes_nudged"]
-        np.testing.assert_array_equal(a["pred"], b["pred"])
+    n1, s1 = out[0]
     assert s1[0]["spikes_nudged"][0] > 0
-    for w1, w2 in zip(n1.W + n1.b, n2.W + n2.b):
-        np.testing.assert_array_equal(w1, w2)
+    for n2, s2 in out[1:]:
+        for a, b in zip(s1, s2):
+            assert (a["spikes_free"] == b["spikes_free"]
+                    and a["spikes_nudged"] == b["spikes_nudged"])
+            np.testing.assert_array_equal(a["pred"], b["pred"])
+        for w1, w2 in zip(n1.W + n1.b, n2.W + n2.b):
+            np.testing.assert_array_equal(w1, w2)
+
+
+def test_in_kernel_update_refuses_weights_it_cannot_update_in_place():
+    from eqspike.network import event_train as evtrain
+    cfg = TrainConfig(rule="eqspike", beta=1.0, lrs=(0.1, 0.05), batch_size=2,
+                      rule_params={"compute": "event"})
+    rule = get_rule("eqspike")(cfg, np.random.default_rng(1))
+    net = Network.init(cfg.sizes, np.random.default_rng(0))
+    x, y = _data(2)
+    bufs = ev.event_buffers(cfg.sizes, 2)
+    nz = ev.nonzero_lists(x, 2)
+    args = (rule.spec, net.W, net.b, x, y, 4, 2, [1.0, -1.0], [1.0, -1.0], 1, 2,
+            rule.wsched, bufs[0], bufs[1], nz, {})
+    with pytest.raises(ValueError, match="apply_scales: need one per weight layer"):
+        evtrain.train_batch_event(*args, apply_scales=[0.1])
+    W64 = [w.astype(np.float64) for w in net.W]
+    with pytest.raises(ValueError, match="C-contiguous float32"):
+        evtrain.train_batch_event(rule.spec, W64, *args[2:], apply_scales=[0.1, 0.1])
+    assert ev.plain_ideal(net, biases=True)
+    net.b[1] = net.b[1].astype(np.float64)          # a float64 bias: no in-place update
+    assert ev.plain_ideal(net) and not ev.plain_ideal(net, biases=True)

@@ -128,6 +128,9 @@ class EqSpikeRule:
         # event path, defaults: free and nudged phases in one call (False: phase by phase;
         # the same result, tests/test_event_threads.py)
         self.fuse_phases = True
+        # ... and, for ideal synapses, the weight update inside that call (False: a pass of
+        # event_batch.apply_buffers after it; the same weights bit for bit)
+        self.fuse_apply = True
 
     # ------------------------------------------------------------------ phases
     def _phase(self, path, net, st, y, T, t0, beta, seed, learn, sign, bufs, nz, spec=None):
@@ -183,14 +186,18 @@ class EqSpikeRule:
             # the defaults: free and nudged phases of each image in one compiled call
             # (network/event_train.py; the same result as the phase-by-phase calls below)
             seed_n = int(self.rng.integers(1, 2**63 - 1))
+            # ideal synapses: the kernel adds the update to W and b itself (no buffer pass)
+            scales = (self._scales(lrs, signs, B) if self.fuse_apply
+                      and ev.plain_ideal(net, biases=True) else None)
             st0, c_free, outc, c_nudged = evtrain.train_batch_event(
                 self.spec, net.W, net.b, x, y, T1, T2, [sg * cfg.beta for sg in signs],
-                list(signs), seed_free, seed_n, self.wsched, bufs[0], bufs[1], nz, self._work)
+                list(signs), seed_free, seed_n, self.wsched, bufs[0], bufs[1], nz, self._work,
+                apply_scales=scales)
             off = self.spec.offsets
             L = len(self.spec.sizes) - 1
             pred = spiking.readout(st0.u[:, off[L]:off[L + 1]], outc, self.p.readout)
             return self._finish(net, x, B, path, bufs, lrs, signs, st0, pred, c_free,
-                                c_nudged, t_start)
+                                c_nudged, t_start, applied=scales is not None)
         st0, pred, c_free = self._free(path, net, x, seed_free, nz)
         c_nudged = np.zeros_like(c_free)
         for s in range(p.n_samples):
@@ -213,14 +220,22 @@ class EqSpikeRule:
         return self._finish(net, x, B, path, bufs, lrs, signs, st0, pred, c_free, c_nudged,
                             t_start)
 
-    def _finish(self, net, x, B, path, bufs, lrs, signs, st0, pred, c_free, c_nudged, t_start):
-        """Apply the accumulated update; the batch's statistics."""
+    def _scales(self, lrs, signs, B) -> list[float]:
+        """Per weight layer, the factor of the accumulated sums: lr / (beta * phases * B)."""
+        cfg, p = self.cfg, self.p
+        scale = 1.0 / (cfg.beta * len(signs) * B * p.n_samples)
+        return [lr * scale for lr in lrs]
+
+    def _finish(self, net, x, B, path, bufs, lrs, signs, st0, pred, c_free, c_nudged, t_start,
+                applied=False):
+        """Apply the accumulated update (unless the kernel ``applied`` it); the batch's
+        statistics."""
         cfg, p = self.cfg, self.p
         T1, T2 = int(cfg.T1), int(cfg.T2)
-        scale = 1.0 / (cfg.beta * len(signs) * B * p.n_samples)
-        # the event kernel writes only the dW[0] rows of pixels nonzero in the batch
-        rows0 = np.flatnonzero(x.max(axis=0) > 0) if path == "event" else None
-        ev.apply_buffers(net, bufs[0], bufs[1], [lr * scale for lr in lrs], rows0=rows0)
+        if not applied:
+            # the event kernel writes only the dW[0] rows of pixels nonzero in the batch
+            rows0 = np.flatnonzero(x.max(axis=0) > 0) if path == "event" else None
+            ev.apply_buffers(net, bufs[0], bufs[1], self._scales(lrs, signs, B), rows0=rows0)
         self.chooser.record(path, self.chooser.clock() - t_start)
         n_phases = len(signs) * p.n_samples
         return {"pred": pred,
