@@ -30,6 +30,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from eqspike.network.event_rows import _slots_apply
+
 
 @njit
 def _num_threads():
@@ -183,16 +185,9 @@ def _add_reduced(W, buf, scale, rows):
     """``W[i, :] += scale * sum over slots of buf[:, i, :]`` for the rows ``i`` in ``rows``,
     which are zeroed in ``buf``; rows in parallel.  The same float32 operations, in the
     same order, as :func:`reduce_buffers` followed by ``W += dW`` (bit for bit)."""
-    C = buf.shape[0]
-    m = buf.shape[2]
     for q in prange(rows.shape[0]):
         i = rows[q]
-        for j in range(m):
-            t = np.float32(0.0)
-            for c in range(C):
-                t += buf[c, i, j]
-                buf[c, i, j] = 0.0
-            W[i, j] += t * scale
+        _slots_apply(W, buf, scale, i, i + 1)
 
 
 def apply_buffers(net, dW_buf, db_buf, scales, rows0=None) -> None:

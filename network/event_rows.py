@@ -9,7 +9,10 @@
   count, :func:`_pixel_update` adds each pixel's rows of ``cvec`` into its ``dW[0]``
   row in a fixed order (the same sum for every thread count); :func:`_pixel_apply`
   adds the same sum, scaled, straight into the ``W[0]`` row (ideal synapses: no
-  buffer pass, ``network/event_train.py``).
+  buffer pass, ``network/event_train.py``);
+- the rest of that in-kernel update: :func:`_slots_apply` (``W[k >= 1]`` from its
+  per-image slots, also ``event_batch._add_reduced``'s row operation) and
+  :func:`_bias_apply` (the biases).
 """
 from __future__ import annotations
 
@@ -70,20 +73,9 @@ def _image_sort_input(sq, ptr, n_steps, b, B, n0, srt, sst):
 def _pixel_update(dW0, cv2, srt, sst, k0, k1, rows, tmp):
     """``dW0[k, :] += sum of cvec rows`` of the input spikes of pixel k, for k0 <= k < k1,
     all images of the batch: rows in image order, then step order (a fixed order: the
-    same sum for every thread count and split), eight rows per pass."""
-    B = sst.shape[0]
-    n1 = dW0.shape[1]
-    for k in range(k0, k1):
-        m = 0
-        for b in range(B):
-            for q in range(sst[b, k], sst[b, k + 1]):
-                rows[m] = srt[b, q]
-                m += 1
-        if m > 0:
-            _sum_rows(cv2, rows, 0, m, tmp, n1)
-            dwr = dW0[k]
-            for j in range(n1):
-                dwr[j] += tmp[j]
+    same sum for every thread count and split), eight rows per pass.  It is
+    :func:`_pixel_apply` with scale 1 (``tmp * 1 == tmp`` exactly in float32)."""
+    _pixel_apply(dW0, np.float32(1.0), cv2, srt, sst, k0, k1, rows, tmp)
 
 
 @njit(inline="always")
@@ -116,10 +108,11 @@ def _pixel_ranges(sst, n0, n_thr):
 
 @njit(inline="always")
 def _pixel_apply(W0, scale, cv2, srt, sst, k0, k1, rows, tmp):
-    """``W0[k, :] += tmp * scale`` with ``tmp`` the sum of :func:`_pixel_update` for pixel
-    k, k0 <= k < k1: the same float32 operations as :func:`_pixel_update` into a zeroed
-    buffer followed by ``event_batch.apply_buffers`` (``0 + tmp == tmp``), so the same
-    weights bit for bit; pixels without spikes are left alone (``W + 0 * scale == W``)."""
+    """``W0[k, :] += tmp * scale`` with ``tmp`` the sum of the cvec rows of the input
+    spikes of pixel k (as in :func:`_pixel_update`), k0 <= k < k1.  Into ``W[0]``: the same
+    float32 operations as :func:`_pixel_update` into a zeroed buffer followed by
+    ``event_batch.apply_buffers`` (``0 + tmp == tmp``), so the same weights bit for bit;
+    pixels without spikes are left alone (``W + 0 * scale == W``)."""
     B = sst.shape[0]
     n1 = W0.shape[1]
     for k in range(k0, k1):
@@ -138,8 +131,8 @@ def _pixel_apply(W0, scale, cv2, srt, sst, k0, k1, rows, tmp):
 @njit(inline="always")
 def _slots_apply(W, buf, scale, i0, i1):
     """``W[i, :] += scale * sum over slots of buf[:, i, :]`` for i0 <= i < i1, the slots
-    summed in order from a float32 zero and zeroed: ``event_batch._add_reduced``'s
-    operations on a range of rows (bit for bit)."""
+    summed in order from a float32 zero and zeroed (``event_batch._add_reduced`` runs it
+    row by row; the event kernel on a range of rows)."""
     C = buf.shape[0]
     m = buf.shape[2]
     for i in range(i0, i1):
