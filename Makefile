@@ -35,7 +35,8 @@ bench-cep: setup
 
 # The other benchmarks (figures recorded in benchmarks/results/<area>.md).
 # bench-eqspike: roofline (row-add, memory bandwidth), full epochs at 1, 2, ..., all
-# CPUs (speed-up and fraction of the roofline in one run), batch 1, input-rate scaling.
+# CPUs, interleaved 1,000 images at a time (speed-up and fraction of the roofline in one
+# run), batch 1, input-rate scaling.
 bench-eqspike: setup
 	$(BIN)/python benchmarks/bench_eqspike.py speed --out benchmarks/results/eqspike_speed.json
 bench-eqspike-accuracy: setup
