@@ -119,6 +119,12 @@ def activation_spec(act) -> tuple[int, np.ndarray, float, float]:
     return 2, tab, lo, (hi - lo) / (n - 1)
 
 
+def rest_rate(spec: PhaseSpec) -> float:
+    """rho(0): the rate of a neuron at zero membrane (the activation is elementwise, so
+    one value for every neuron of layers 1..L), as float32."""
+    return float(np.asarray(spec.act_fn(np.zeros(1, np.float32)), np.float32)[0])
+
+
 def init_state(spec: PhaseSpec, x: np.ndarray) -> PhaseState:
     """Zero membranes, zero accumulators; first spikes S(0) are drawn by the phase."""
     B = x.shape[0]
@@ -127,8 +133,7 @@ def init_state(spec: PhaseSpec, x: np.ndarray) -> PhaseState:
     u = np.zeros((B, N), np.float32)
     r = np.zeros((B, N), np.float32)
     r[:, off[0]:off[1]] = x
-    # rho(0) of the zero membranes (the activation is elementwise: one value)
-    r[:, off[1]:] = np.asarray(spec.act_fn(np.zeros(1, np.float32)), np.float32)[0]
+    r[:, off[1]:] = np.float32(rest_rate(spec))
     S = np.full((B, N), np.nan, np.float32)  # NaN marks "not drawn yet"
     return PhaseState(u, r, np.zeros((B, N), np.float32), S)
 

@@ -34,7 +34,7 @@ from numba import njit, prange
 
 from eqspike.network.atomics import atomic_add, wait_at_least
 from eqspike.network.event import (PAIRINGS, PhaseSpec, PhaseState, _chunk_input_spikes,
-                                   _chunk_phase)
+                                   _chunk_phase, rest_rate)
 from eqspike.network.event_rows import (_bias_apply, _image_sort_input, _pixel_apply,
                                         _pixel_update, _slots_apply)
 from eqspike.network.event_batch import _num_threads, n_event_chunks, scratch
@@ -179,9 +179,8 @@ def train_batch_event(spec: PhaseSpec, W, b, x, y, T1: int, T2: int, betas, sign
     st = PhaseState(*(np.empty((B, N), np.float32) for _ in range(4)))
     key = ("rho0", id(spec.act_fn))
     rho0 = work.get(key)
-    if rho0 is None:   # rho(0) of a zero membrane (elementwise activation: one value)
-        rho0 = work[key] = float(np.asarray(spec.act_fn(np.zeros(1, np.float32)),
-                                            np.float32)[0])
+    if rho0 is None:
+        rho0 = work[key] = rest_rate(spec)
     n_chunks = n_event_chunks(B)
     nU_max = int((nz[0][1:] - nz[0][:-1]).max()) if len(nz[1]) else 0
     T = max(T1, T2)
