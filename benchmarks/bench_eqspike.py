@@ -13,7 +13,8 @@ speed    : the event kernel against this machine's limits, in one run: for each
            interleaved by default (``--schedule``): 1,000 images at 1 thread,
            1,000 at 2, ... in turn, so that the machine's drifting speed (a
            shared VM) falls on each alike.  The machine, thread settings
-           (``eqspike/threads.py``) and load before/after are recorded; a
+           (``eqspike/threads.py``), load before/after and the CPU time the host
+           took from the VM during each epoch (steal, /proc/stat) are recorded; a
            Markdown summary is printed at the end.
 estimator: quality of one mini-batch update against the rate-based C-EP
            update of the same network state (cosine, gain) per variant.
@@ -51,6 +52,18 @@ def _uptime() -> str:
         return "?"
 
 
+def _steal_s() -> float | None:
+    """CPU time the hypervisor took from this VM so far, all CPUs (``steal`` of the ``cpu``
+    line of /proc/stat, in s); None where there is no such file.  A slow benchmark run
+    with steal time was slowed by other tenants of the host, not by the code."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 class _EpochRun:
     """One training run of the ``eqspike`` rule on the first ``n`` images (batch ``batch``),
     trained block by block (:meth:`block`) so that runs at several thread counts can be
@@ -70,6 +83,7 @@ class _EpochRun:
         self.Y = np.eye(10, dtype=np.float32)[data.y_train[:n]]
         self.n, self.batch, self.pos = n, batch, 0
         self.wall = self.cpu = 0.0
+        self.steal = 0.0 if _steal_s() is not None else None   # s, during the blocks
         self.free, self.nudged, self.blocks = np.zeros(3), np.zeros(3), []
         # compile / warm-up, not timed (and not counted: the timed run starts afresh)
         self.rule.train_batch(self.net, self.x[:batch], self.Y[:batch], self.cfg.lrs)
@@ -77,6 +91,7 @@ class _EpochRun:
     def block(self, n_images: int) -> None:
         """Train the next ``n_images`` (a multiple of the batch; fewer at the end)."""
         end = min(self.n, self.pos + n_images)
+        s0 = _steal_s()
         t0, c0 = time.perf_counter(), time.process_time()
         tb = t0
         for i in range(self.pos, end, self.batch):
@@ -90,6 +105,9 @@ class _EpochRun:
                 tb = now
         self.wall += time.perf_counter() - t0
         self.cpu += time.process_time() - c0
+        s1 = _steal_s()
+        if self.steal is not None and s0 is not None and s1 is not None:
+            self.steal += s1 - s0
         self.pos = end
 
     @property
@@ -199,7 +217,8 @@ def speed(args):
                  fastest_1000_block_s_x60=min(run.blocks) * 60 if run.blocks else None,
                  median_1000_block_s_x60=(float(np.median(run.blocks)) * 60
                                           if run.blocks else None),
-                 blocks_1000_s=[float(v) for v in run.blocks], load_after=_uptime())
+                 blocks_1000_s=[float(v) for v in run.blocks], steal_s=run.steal,
+                 load_after=_uptime())
         rows.append(r)
         print(json.dumps(r), flush=True)
     t1 = rows[0]["wall_s"]
@@ -252,8 +271,8 @@ def markdown(out) -> str:
          "| threads | row-add ref, numpy / numba (G adds/s) | ref speedup | memory bw (GB/s) "
          "| epoch wall s / 60k "
          "| CPU s / 60k | kernel G adds/s | % of row-add ref (wall) | same per CPU-s | % of mem bw "
-         "| speedup vs 1 thread |",
-         "|---|---|---|---|---|---|---|---|---|---|---|"]
+         "| speedup vs 1 thread | steal s (host) |",
+         "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     ref1 = out["roofline"][str(out["scaling"][0]["threads"])]["best_adds_per_s"]
     for r in out["scaling"]:
         rf = out["roofline"][str(r["threads"])]
@@ -263,7 +282,8 @@ def markdown(out) -> str:
                  f"{r['wall_s_per_60k']:.1f} | {r['cpu_s_per_60k']:.1f} | "
                  f"{r['adds_per_s'] / 1e9:.1f} | {100 * r['fraction_of_rowadd']:.0f} | "
                  f"{100 * r['fraction_of_rowadd_per_cpu_s']:.0f} | "
-                 f"{100 * r['fraction_of_mem_bw']:.0f} | {r['speedup_vs_1_thread']:.2f} |")
+                 f"{100 * r['fraction_of_mem_bw']:.0f} | {r['speedup_vs_1_thread']:.2f} | "
+                 + (f"{r['steal_s']:.2f} |" if r.get("steal_s") is not None else "- |"))
     L += ["", "| batch | threads | ms / image | s / 60k | % of 1-thread row-add ref |", "|---|---|---|---|---|"]
     for r in out["batch1"]:
         L.append(f"| {r['batch']} | {r['threads']} | {r['ms_per_image']:.3f} | "

@@ -39,3 +39,24 @@ def test_kernel_adds_counts_rows_by_width():
     assert a["output_feedback"] == 500 * 5
     assert a["hidden_update"] == 2 * (10 * 10 + 500 * 2)
     assert a["total"] == sum(v for k, v in a.items() if k != "total")
+
+
+def test_epoch_run_in_blocks_equals_one_go():
+    """The interleaved schedule trains an epoch block by block: the same training, the
+    times and spike counts adding up."""
+    import types
+    rng = np.random.default_rng(0)
+    x = (rng.uniform(0, 1, (60, 784)) * (rng.uniform(0, 1, (60, 784)) < 0.2)).astype(np.float32)
+    data = types.SimpleNamespace(x_train=x, y_train=rng.integers(0, 10, 60))
+    one, parts = bench_eqspike._EpochRun(data, 60), bench_eqspike._EpochRun(data, 60)
+    one.block(60)
+    while not parts.done:
+        parts.block(20)
+    assert one.done and parts.pos == 60 and one.free[0] > 0
+    np.testing.assert_array_equal(one.free, parts.free)
+    np.testing.assert_array_equal(one.nudged, parts.nudged)
+    for a, b in zip(one.net.W, parts.net.W):
+        np.testing.assert_array_equal(a, b)
+    assert parts.wall > 0 and parts.cpu > 0
+    s = bench_eqspike._steal_s()
+    assert s is None or s >= 0.0
