@@ -184,10 +184,9 @@ def train_batch_event(spec: PhaseSpec, W, b, x, y, T1: int, T2: int, betas, sign
     n_chunks = n_event_chunks(B)
     nU_max = int((nz[0][1:] - nz[0][:-1]).max()) if len(nz[1]) else 0
     T = max(T1, T2)
-    # room for every nonzero pixel spiking at every step; rounded up to 64 pixels so that
-    # the scratch arrays keep their shape from batch to batch
+    # room for every nonzero pixel spiking at every step (nU_max <= n0); rounded up to 64
+    # pixels so that the scratch arrays keep their shape from batch to batch
     cap = (T + 1) * min(n0, max(64, -(-nU_max // 64) * 64)) + 1
-    cap = max(cap, (T + 1) * max(nU_max, 1) + 1)
     sq = scratch(work, "sq", (B, cap), np.int32)
     ptr = scratch(work, "ptr", (B, T + 2), np.int64)
     cvec = scratch(work, "cvec", (T2 + 1, B, _pad16(n1)), np.float32)
